@@ -1,0 +1,51 @@
+# Every entry point of the project. `make local` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+
+# The CDK CLI must never reach the internet from here: no notices, no telemetry, no version check.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK_FLAGS := --no-notices --ci
+
+.PHONY: help install lint format test synth snapshot-update local load redrive bench diagram clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned tools
+
+lint: install ## ruff (lint and format check) and mypy
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+format: install ## rewrite files with the project's formatter
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+synth: install ## synthesize every stack offline into cdk.out, with cdk-nag checks
+	$(CDK) synth $(CDK_FLAGS) --quiet
+
+test: install lint synth ## install, lint, synthesize, then run the whole test suite
+	$(PY) -m pytest
+
+snapshot-update: install ## refresh the template snapshots after an intended change
+	$(PY) -m pytest tests/infrastructure --snapshot-update
+
+clean: ## remove build output (keeps the installed tools)
+	rm -rf cdk.out .pytest_cache .ruff_cache .mypy_cache .local

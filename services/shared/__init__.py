@@ -1,0 +1,1 @@
+"""Code every refund function shares: the refund record, the request contract, the adapters."""

@@ -1,0 +1,1 @@
+"""Infrastructure of the refund system: stateful, stateless and pipeline stacks."""

@@ -1,0 +1,13 @@
+"""Assembles the app: cdk-nag on everything, one stage per configured environment, the pipeline."""
+
+import aws_cdk as cdk
+
+from stacks.config import stage_configs
+from stacks.nag import register_checks
+from stacks.stage import RefundStage
+
+
+def build(app: cdk.App) -> None:
+    register_checks(app)
+    for config in stage_configs(app.node).values():
+        RefundStage(app, config.name, config=config)
