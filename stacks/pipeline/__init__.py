@@ -1,0 +1,1 @@
+"""Delivery: a self-mutating pipeline deploying Dev, then Prod after approval, with smoke tests."""

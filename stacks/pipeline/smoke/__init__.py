@@ -1,0 +1,1 @@
+"""The smoke test the pipeline runs against each deployed stage, using only stdlib and boto3."""
