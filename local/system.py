@@ -1,0 +1,229 @@
+"""Starts and stops the whole local system; the one entry point for `make local`, tests and tools.
+
+    with running(Settings(port=0, aws_port=0)) as system:
+        requests.post(f"{system.api_url}/refunds", headers={"x-api-key": system.api_key}, ...)
+
+Port 0 picks free ports, so several systems can run side by side (each test module gets its own).
+"""
+
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.api import read_rest_api
+from local.assembly import StageAssembly, load_stage
+from local.aws import LocalQueue, LocalResources, MotoServer, client, provision
+from local.functions import (
+    SERVICES_DIR,
+    FunctionDefinition,
+    FunctionPool,
+    lambda_environment,
+    read_functions,
+)
+from local.gateway import Gateway
+from local.intrinsics import Resolver
+from local.poller import Poller, read_mappings
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+FAULT_FLAG = "FAULT_INJECTION_ENABLED"
+# Processor fault knobs: passed to every function that has the fault flag, when set here.
+FAULT_KNOBS = ("GATEWAY_TIMEOUT_RATE", "PROCESSOR_CRASH_RATE")
+
+log = logging.getLogger("local")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the local run lets one choose; everything else comes from the templates."""
+
+    cloud_assembly: Path = REPOSITORY / "cdk.out"
+    stage: str = "Dev"
+    port: int = 3000
+    aws_port: int = 4566
+    # Divides the queue's visibility timeout and the batching window: at 60, the 180 s visibility
+    # timeout of the refund queue becomes 3 s, and a message that always fails reaches the DLQ
+    # after three receives, within about 10 s.
+    time_scale: float = 60.0
+    concurrency: int = 4
+    api_key: str | None = None
+    faults: Mapping[str, str] = field(default_factory=dict)
+    log_dir: Path = REPOSITORY / ".local" / "logs"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        defaults = cls()
+        return cls(
+            cloud_assembly=Path(environ.get("LOCAL_CLOUD_ASSEMBLY", defaults.cloud_assembly)),
+            stage=environ.get("LOCAL_STAGE", defaults.stage),
+            port=int(environ.get("LOCAL_PORT", defaults.port)),
+            aws_port=int(environ.get("LOCAL_AWS_PORT", defaults.aws_port)),
+            time_scale=float(environ.get("LOCAL_TIME_SCALE", defaults.time_scale)),
+            concurrency=int(environ.get("LOCAL_CONCURRENCY", defaults.concurrency)),
+            api_key=environ.get("REFUNDS_API_KEY") or None,
+            faults={name: environ[name] for name in FAULT_KNOBS if environ.get(name)},
+            log_dir=Path(environ.get("LOCAL_LOG_DIR", defaults.log_dir)),
+        )
+
+
+@dataclass
+class LocalSystem:
+    api_url: str
+    api_key: str
+    aws_endpoint: str
+    stage: str
+    region: str
+    resources: LocalResources
+    functions: dict[str, FunctionDefinition]
+    log_dir: Path
+    event_source_queue: LocalQueue | None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local AWS side, to look at the table and the queues."""
+        return client(service, self.aws_endpoint, self.region)
+
+    @property
+    def table_name(self) -> str:
+        (table,) = self.resources.tables.values()
+        return table.name
+
+    @property
+    def queue_url(self) -> str:
+        """The queue the processor consumes."""
+        if self.event_source_queue is None:
+            raise LookupError("the stateless stack maps no queue to a function")
+        return self.event_source_queue.url
+
+    @property
+    def dead_letter_queue_url(self) -> str:
+        source = self.event_source_queue
+        if source is None or source.dead_letter_arn is None:
+            raise LookupError("the processor's queue has no dead-letter queue")
+        return self.resources.queue_by_arn(source.dead_letter_arn).url
+
+
+def _environment(
+    definition: FunctionDefinition, endpoint_url: str, settings: Settings
+) -> dict[str, str]:
+    environment = lambda_environment(definition, endpoint_url)
+    if FAULT_FLAG in definition.environment:
+        # Fault injection is on locally, as in Dev, whatever the stage read.
+        environment[FAULT_FLAG] = "true"
+        environment.update(settings.faults)
+    return environment
+
+
+def _decision_reader(system_client: Any, table_name: str) -> Any:
+    """Reads a refund's status after the processor ran, for the processor's log line.
+
+    It reads through the services' own repository, so the key scheme stays in one place.
+    """
+    if str(SERVICES_DIR) not in sys.path:
+        sys.path.append(str(SERVICES_DIR))
+    from shared.repository import RefundRepository
+
+    repository = RefundRepository(system_client, table_name)
+
+    def describe(refund_id: str) -> str | None:
+        try:
+            refund = repository.get(refund_id)
+        except Exception:
+            return None
+        return None if refund is None else refund.status.value
+
+    return describe
+
+
+def _start_pools(pools: list[FunctionPool]) -> None:
+    with ThreadPoolExecutor(max_workers=len(pools) or 1) as executor:
+        for future in [executor.submit(pool.start) for pool in pools]:
+            future.result()
+
+
+@contextmanager
+def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
+    """The whole system, up until the block ends; everything started is stopped on the way out."""
+    settings = settings or Settings()
+    assembly: StageAssembly = load_stage(settings.cloud_assembly, settings.stage)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    api_key = settings.api_key or secrets.token_urlsafe(30)
+    with ExitStack() as stack:
+        moto = MotoServer(settings.aws_port, assembly.account, settings.log_dir / "moto.log")
+        moto.start()
+        stack.callback(moto.stop)
+        resolver = Resolver(assembly)
+        resources = provision(
+            assembly.stateful, resolver, moto.endpoint_url, assembly.region, settings.time_scale
+        )
+
+        stateless = assembly.stateless
+        functions = read_functions(stateless, resolver, assembly.region, assembly.account)
+        mappings = read_mappings(stateless, resolver)
+        concurrency = {
+            mapping.function_name: mapping.maximum_concurrency or settings.concurrency
+            for mapping in mappings
+        }
+        pools = {
+            definition.function_name: FunctionPool(
+                definition=definition,
+                environment=_environment(definition, moto.endpoint_url, settings),
+                concurrency=concurrency.get(definition.function_name, settings.concurrency),
+                log_path=settings.log_dir / f"{definition.logical_id}.log",
+            )
+            for definition in functions.values()
+        }
+        for pool in pools.values():
+            stack.callback(pool.close)
+        _start_pools(list(pools.values()))
+
+        gateway = Gateway(
+            api=read_rest_api(stateless, resolver),
+            functions_by_arn={pool.definition.arn: pool for pool in pools.values()},
+            api_key=api_key,
+            api_key_id="local-api-key",
+            account=assembly.account,
+            region=assembly.region,
+        )
+        port = gateway.start(settings.port)
+        stack.callback(gateway.stop)
+
+        source_queue = None
+        for mapping in mappings:
+            queue = resources.queue_by_arn(mapping.event_source_arn)
+            source_queue = source_queue or queue
+            pool = pools[mapping.function_name]
+            table_name = pool.definition.environment.get("TABLE_NAME")
+            describe = (
+                _decision_reader(client("dynamodb", moto.endpoint_url, assembly.region), table_name)
+                if table_name
+                else None
+            )
+            poller = Poller(
+                mapping,
+                queue,
+                pool,
+                moto.endpoint_url,
+                assembly.region,
+                settings.time_scale,
+                describe,
+            )
+            poller.start()
+            stack.callback(poller.stop)
+
+        yield LocalSystem(
+            api_url=f"http://127.0.0.1:{port}",
+            api_key=api_key,
+            aws_endpoint=moto.endpoint_url,
+            stage=assembly.stage,
+            region=assembly.region,
+            resources=resources,
+            functions=functions,
+            log_dir=settings.log_dir,
+            event_source_queue=source_queue,
+        )
