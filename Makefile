@@ -39,7 +39,8 @@ format: install ## rewrite files with the project's formatter
 	$(PY) -m ruff check --fix .
 
 synth: install ## synthesize every stack offline into cdk.out, with cdk-nag checks
-	$(CDK) synth $(CDK_FLAGS) --quiet
+	$(CDK) synth $(CDK_FLAGS) --quiet --strict '**'
+	$(VENV)/bin/cfn-lint
 
 test: install lint synth ## install, lint, synthesize, then run the whole test suite
 	$(PY) -m pytest

@@ -7,7 +7,10 @@ from stacks.nag import register_checks
 from stacks.stage import RefundStage
 
 
-def build(app: cdk.App) -> None:
+def build(app: cdk.App) -> dict[str, RefundStage]:
+    """Everything the app deploys; the stages are returned for callers that inspect them."""
     register_checks(app)
-    for config in stage_configs(app.node).values():
-        RefundStage(app, config.name, config=config)
+    return {
+        config.name: RefundStage(app, config.name, config=config)
+        for config in stage_configs(app.node).values()
+    }

@@ -1,9 +1,22 @@
-"""Stage settings read from the `refunds` block of cdk.json context, in one typed place."""
+"""Stage settings read from the `refunds` block of cdk.json context, in one typed place.
+
+Also the few fixed numbers both stacks must agree on, so that neither keeps a copy of the other's.
+"""
 
 from dataclasses import dataclass
 from typing import Any
 
+import aws_cdk as cdk
 from constructs import Node
+
+# A batch of ten refunds, each with a bounded payment gateway call, finishes well inside this.
+PROCESSOR_TIMEOUT = cdk.Duration.seconds(30)
+# Lambda's guidance for SQS sources: a visibility timeout of at least six function timeouts, so
+# that a message is not handed out again while retries of a throttled invocation still run.
+VISIBILITY_TIMEOUT_FACTOR = 6
+QUEUE_VISIBILITY_TIMEOUT = cdk.Duration.seconds(
+    PROCESSOR_TIMEOUT.to_seconds() * VISIBILITY_TIMEOUT_FACTOR
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,8 @@ class StageConfig:
     waf: bool
     throttle: Throttle
     alarm_email: str
+    # API Gateway execution logging: INFO where debugging matters, ERROR where volume costs.
+    execution_log_level: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,11 @@ class PipelineConfig:
     connection_arn: str
     repository: str
     branch: str
+
+
+def removal_policy(config: StageConfig) -> cdk.RemovalPolicy:
+    """What CloudFormation does with data and logs when a resource leaves the stack."""
+    return cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
 
 
 def _stage(name: str, raw: dict[str, Any], alarm_email: str) -> StageConfig:
@@ -51,6 +71,7 @@ def _stage(name: str, raw: dict[str, Any], alarm_email: str) -> StageConfig:
             quota_per_day=int(throttle["quotaPerDay"]),
         ),
         alarm_email=alarm_email,
+        execution_log_level=raw["executionLogLevel"],
     )
 
 
@@ -60,6 +81,12 @@ def stage_configs(node: Node) -> dict[str, StageConfig]:
     return {
         name: _stage(name, settings, raw["alarmEmail"]) for name, settings in raw["stages"].items()
     }
+
+
+def powertools_layer_versions(node: Node) -> dict[str, int]:
+    """Powertools release -> version of the AWS-published layer that carries it."""
+    raw = node.get_context("refunds")["powertoolsLayerVersions"]
+    return {release: int(layer_version) for release, layer_version in raw.items()}
 
 
 def pipeline_config(node: Node) -> PipelineConfig:

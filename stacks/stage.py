@@ -24,7 +24,9 @@ class RefundStage(cdk.Stage):
             self,
             "Stateless",
             config=config,
-            stateful=self.stateful,
+            stateful=self.stateful.handoff,
             stack_name=stack_name(config, "Stateless"),
             env=env,
         )
+        # The handoff is read by output name, not by token, so the order is stated here.
+        self.stateless.add_stack_dependency(self.stateful)
