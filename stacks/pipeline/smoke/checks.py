@@ -23,6 +23,9 @@ import boto3
 
 READ_ONLY = "read-only"
 FULL = "full"
+URL_VARIABLE = "API_URL"
+# Holds the secret's ARN (or name), never the key itself.
+KEY_VARIABLE = "API_KEY_SECRET_ID"
 
 # Plain HTTP is accepted only on this machine (local runs and tests): the API key would otherwise
 # cross a network in clear text.
@@ -224,17 +227,17 @@ def run_checks(checks: Sequence[tuple[str, Callable[[], str]]]) -> bool:
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api-url", default=os.environ.get("API_URL"))
-    parser.add_argument("--secret-id", default=os.environ.get("API_KEY_SECRET_ID"))
+    parser.add_argument("--api-url", default=os.environ.get(URL_VARIABLE))
+    parser.add_argument("--secret-id", default=os.environ.get(KEY_VARIABLE))
     parser.add_argument("--mode", choices=(READ_ONLY, FULL), required=True)
     parser.add_argument("--decision-timeout", type=float, default=Timing.decision_timeout)
     parser.add_argument("--poll-interval", type=float, default=Timing.poll_interval)
     parser.add_argument("--key-wait", type=float, default=Timing.key_wait)
     args = parser.parse_args(argv)
     if not args.api_url:
-        parser.error("no API URL: pass --api-url or set API_URL")
+        parser.error(f"no API URL: pass --api-url or set {URL_VARIABLE}")
     if not args.secret_id:
-        parser.error("no secret: pass --secret-id or set API_KEY_SECRET_ID")
+        parser.error(f"no secret: pass --secret-id or set {KEY_VARIABLE}")
     try:
         validated_base_url(args.api_url)
     except ValueError as error:
