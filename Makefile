@@ -45,6 +45,9 @@ synth: install ## synthesize every stack offline into cdk.out, with cdk-nag chec
 test: install lint synth ## install, lint, synthesize, then run the whole test suite
 	$(PY) -m pytest
 
+local: install synth ## run the whole system on this machine: API on 127.0.0.1:3000, moto on :4566
+	$(PY) -m local
+
 snapshot-update: install ## refresh the template snapshots after an intended change
 	$(PY) -m pytest tests/infrastructure --snapshot-update
 

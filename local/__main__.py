@@ -14,6 +14,7 @@ from local.system import LocalSystem, Settings, running
 def banner(system: LocalSystem, started_in: float) -> str:
     key = system.api_key
     endpoint = system.aws_endpoint
+    secret = system.api_key_secrets[0] if system.api_key_secrets else "(none in the template)"
     return f"""
 Refund API (stage {system.stage}, local) ready in {started_in:.1f} s
 
@@ -46,6 +47,10 @@ Local AWS (moto) at {endpoint}, region {system.region}, any credentials:
     --region {system.region} dynamodb scan --table-name {system.table_name}
   ... sqs receive-message --queue-url {system.dead_letter_queue_url}
 
+The API key is also in Secrets Manager, as on a deployed stage:
+
+  ... secretsmanager get-secret-value --secret-id {secret} --query SecretString --output text
+
 Function logs: {system.log_dir}
 Ctrl-C stops everything.
 """
@@ -71,8 +76,9 @@ def main() -> int:
             while not stop.wait(0.5):
                 pass
             print("stopping...", flush=True)
-    except AssemblyError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
+    except (AssemblyError, OSError, RuntimeError) as error:
+        # A busy port, a missing cloud assembly, a handler that cannot even be imported.
+        print(f"cannot start the local system: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -36,6 +36,7 @@ DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_SECONDS = 3
 _FUNCTION_NAME_LIMIT = 64
 _INIT_TIMEOUT_SECONDS = 60.0
+_KEPT_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"})
 
 log = logging.getLogger("local.functions")
 
@@ -160,7 +161,9 @@ def _worker_main(
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _redirect_output(log_path)
-    for name in [name for name in os.environ if name.startswith("AWS_")]:
+    # Like Lambda, the function sees its own variables only: nothing leaks in from the shell
+    # (a profile, a real endpoint, another function's settings) beyond what a process needs.
+    for name in [name for name in os.environ if name not in _KEPT_VARIABLES]:
         del os.environ[name]
     os.environ.update(environment)
     sys.dont_write_bytecode = True
@@ -258,7 +261,12 @@ class FunctionPool:
             name=f"{self.definition.logical_id}-{len(self._workers) + 1}",
             daemon=True,
         )
-        process.start()
+        try:
+            process.start()
+        except Exception:
+            with self._lock:
+                self._reserved -= 1
+            raise
         child_end.close()
         worker = _Worker(process, parent_end)
         with self._lock:

@@ -6,6 +6,7 @@
 Port 0 picks free ports, so several systems can run side by side (each test module gets its own).
 """
 
+import hashlib
 import logging
 import os
 import secrets
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from local.api import read_rest_api
-from local.assembly import StageAssembly, load_stage
+from local.assembly import Stack, StageAssembly, load_stage
 from local.aws import LocalQueue, LocalResources, MotoServer, client, provision
 from local.functions import (
     SERVICES_DIR,
@@ -32,6 +33,8 @@ from local.intrinsics import Resolver
 from local.poller import Poller, read_mappings
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+API_KEY_TYPE = "AWS::ApiGateway::ApiKey"
+SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type, not a secret)
 FAULT_FLAG = "FAULT_INJECTION_ENABLED"
 # Processor fault knobs: passed to every function that has the fault flag, when set here.
 FAULT_KNOBS = ("GATEWAY_TIMEOUT_RATE", "PROCESSOR_CRASH_RATE")
@@ -83,6 +86,8 @@ class LocalSystem:
     functions: dict[str, FunctionDefinition]
     log_dir: Path
     event_source_queue: LocalQueue | None
+    # Secrets Manager names holding the API key, as on a deployed stage.
+    api_key_secrets: tuple[str, ...] = ()
 
     def client(self, service: str) -> Any:
         """A boto3 client for the local AWS side, to look at the table and the queues."""
@@ -140,6 +145,43 @@ def _decision_reader(system_client: Any, table_name: str) -> Any:
     return describe
 
 
+def _references(value: Any) -> Iterator[str]:
+    """Every logical id a template value names with Ref, however deeply nested."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            yield str(value["Ref"])
+        for item in value.values():
+            yield from _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    secret_names: tuple[str, ...]
+
+
+def _api_key(stack: Stack, resolver: Resolver) -> ApiKey:
+    """The template's API key: an id for the proxy events, and the secrets that hold its value.
+
+    The local key is stored in those secrets on moto, so reading the key from its secret works
+    the same way locally as on a deployed stage.
+    """
+    keys = stack.resources(API_KEY_TYPE)
+    secrets_by_id = stack.resources(SECRET_TYPE)
+    names = []
+    for key in keys.values():
+        for logical_id in _references(key.get("Properties", {}).get("Value")):
+            if logical_id in secrets_by_id:
+                name = secrets_by_id[logical_id].get("Properties", {}).get("Name", logical_id)
+                names.append(str(resolver.resolve(stack, name)))
+    first = next(iter(keys), "local")
+    key_id = hashlib.sha256(first.encode()).hexdigest()[:10]
+    return ApiKey(key_id=key_id, secret_names=tuple(names))
+
+
 def _start_pools(pools: list[FunctionPool]) -> None:
     with ThreadPoolExecutor(max_workers=len(pools) or 1) as executor:
         for future in [executor.submit(pool.start) for pool in pools]:
@@ -182,11 +224,15 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
             stack.callback(pool.close)
         _start_pools(list(pools.values()))
 
+        key = _api_key(stateless, resolver)
+        secrets_manager = client("secretsmanager", moto.endpoint_url, assembly.region)
+        for name in key.secret_names:
+            secrets_manager.create_secret(Name=name, SecretString=api_key)
         gateway = Gateway(
             api=read_rest_api(stateless, resolver),
             functions_by_arn={pool.definition.arn: pool for pool in pools.values()},
             api_key=api_key,
-            api_key_id="local-api-key",
+            api_key_id=key.key_id,
             account=assembly.account,
             region=assembly.region,
         )
@@ -226,4 +272,5 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
             functions=functions,
             log_dir=settings.log_dir,
             event_source_queue=source_queue,
+            api_key_secrets=key.secret_names,
         )
