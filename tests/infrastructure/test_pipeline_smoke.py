@@ -68,8 +68,12 @@ class StubStage:
         return 200, {key: str(value) for key, value in refund.items()}
 
 
+# The stub and the URL it answers on.
+Served = tuple[StubStage, str]
+
+
 @pytest.fixture
-def stage() -> Iterator[tuple[StubStage, str]]:
+def stub_stage() -> Iterator[Served]:
     stub = StubStage()
 
     class Handler(BaseHTTPRequestHandler):
@@ -122,15 +126,19 @@ def _run(url: str, secret: str, mode: str) -> int:
     return checks.main(["--api-url", url, "--secret-id", secret, "--mode", mode, *FAST])
 
 
-def test_read_only_checks_pass_against_a_working_stage_and_create_no_refund(stage, secret_arn):
-    stub, url = stage
+def test_read_only_checks_pass_against_a_working_stage_and_create_no_refund(
+    stub_stage: Served, secret_arn: str
+) -> None:
+    stub, url = stub_stage
 
     assert _run(url, secret_arn, checks.READ_ONLY) == 0
     assert stub.refunds == {}
 
 
-def test_read_only_checks_create_no_refund_even_where_the_key_check_is_missing(stage, secret_arn):
-    stub, url = stage
+def test_read_only_checks_create_no_refund_even_where_the_key_check_is_missing(
+    stub_stage: Served, secret_arn: str
+) -> None:
+    stub, url = stub_stage
     stub.requires_key = False
 
     _run(url, secret_arn, checks.READ_ONLY)
@@ -138,8 +146,10 @@ def test_read_only_checks_create_no_refund_even_where_the_key_check_is_missing(s
     assert stub.refunds == {}
 
 
-def test_full_checks_see_5_approved_and_5000_rejected(stage, secret_arn, capsys):
-    stub, url = stage
+def test_full_checks_see_5_approved_and_5000_rejected(
+    stub_stage: Served, secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, url = stub_stage
 
     assert _run(url, secret_arn, checks.FULL) == 0
 
@@ -150,16 +160,20 @@ def test_full_checks_see_5_approved_and_5000_rejected(stage, secret_arn, capsys)
     assert "PASS  a refund of 5000 is rejected" in output
 
 
-def test_stage_that_answers_without_a_key_fails_the_smoke_test(stage, secret_arn, capsys):
-    stub, url = stage
+def test_stage_that_answers_without_a_key_fails_the_smoke_test(
+    stub_stage: Served, secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, url = stub_stage
     stub.requires_key = False
 
     assert _run(url, secret_arn, checks.READ_ONLY) == 1
     assert "FAIL  a read without a key is refused: expected 403, got 404" in capsys.readouterr().out
 
 
-def test_refund_never_decided_fails_after_the_decision_timeout(stage, secret_arn, capsys):
-    stub, url = stage
+def test_refund_never_decided_fails_after_the_decision_timeout(
+    stub_stage: Served, secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, url = stub_stage
     stub.decides = False
 
     assert _run(url, secret_arn, checks.FULL) == 1
@@ -168,16 +182,20 @@ def test_refund_never_decided_fails_after_the_decision_timeout(stage, secret_arn
     assert "still PENDING after 0.3 s" in output
 
 
-def test_new_key_is_waited_for_until_the_gateway_accepts_it(stage, secret_arn, capsys):
-    stub, url = stage
+def test_new_key_is_waited_for_until_the_gateway_accepts_it(
+    stub_stage: Served, secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, url = stub_stage
     stub.key_refusals_left = 3
 
     assert _run(url, secret_arn, checks.READ_ONLY) == 0
     assert "PASS  the stage's key is accepted: 404" in capsys.readouterr().out
 
 
-def test_key_refused_beyond_the_wait_fails(stage, secret_arn, capsys):
-    stub, url = stage
+def test_key_refused_beyond_the_wait_fails(
+    stub_stage: Served, secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, url = stub_stage
     stub.key_refusals_left = 10**6
 
     assert _run(url, secret_arn, checks.READ_ONLY) == 1
@@ -186,8 +204,10 @@ def test_key_refused_beyond_the_wait_fails(stage, secret_arn, capsys):
     )
 
 
-def test_api_key_is_never_printed(stage, secret_arn, capsys):
-    stub, url = stage
+def test_api_key_is_never_printed(
+    stub_stage: Served, secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, url = stub_stage
     stub.decides = False
 
     _run(url, secret_arn, checks.FULL)
@@ -196,15 +216,19 @@ def test_api_key_is_never_printed(stage, secret_arn, capsys):
     assert API_KEY not in captured.out + captured.err
 
 
-def test_url_and_secret_come_from_the_environment(stage, secret_arn, monkeypatch):
-    _, url = stage
+def test_url_and_secret_come_from_the_environment(
+    stub_stage: Served, secret_arn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = stub_stage
     monkeypatch.setenv("API_URL", url)
     monkeypatch.setenv("API_KEY_SECRET_ID", secret_arn)
 
     assert checks.main(["--mode", checks.READ_ONLY, *FAST]) == 0
 
 
-def test_without_a_url_nothing_is_called(secret_arn, capsys):
+def test_without_a_url_nothing_is_called(
+    secret_arn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         checks.main(["--secret-id", secret_arn, "--mode", checks.READ_ONLY])
 
@@ -216,12 +240,12 @@ def test_without_a_url_nothing_is_called(secret_arn, capsys):
     "url",
     ["http://refunds.example.com/prod", "ftp://127.0.0.1/prod", "https:///prod", "127.0.0.1:3000"],
 )
-def test_url_must_be_https_unless_it_is_this_machine(url):
+def test_url_must_be_https_unless_it_is_this_machine(url: str) -> None:
     with pytest.raises(ValueError, match="must be https"):
         checks.validated_base_url(url)
 
 
-def test_https_url_loses_its_trailing_slash():
+def test_https_url_loses_its_trailing_slash() -> None:
     url = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/"
 
     assert (
@@ -229,12 +253,12 @@ def test_https_url_loses_its_trailing_slash():
     )
 
 
-def test_secret_is_read_in_the_region_its_arn_names(secret_arn):
+def test_secret_is_read_in_the_region_its_arn_names(secret_arn: str) -> None:
     assert checks.secret_region(secret_arn) == "eu-west-1"
     assert checks.read_api_key(secret_arn) == API_KEY
 
 
-def test_script_imports_only_the_standard_library_and_boto3():
+def test_script_imports_only_the_standard_library_and_boto3() -> None:
     tree = ast.parse(SCRIPT.read_text())
     imported = {
         alias.name.split(".")[0]
