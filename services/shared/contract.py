@@ -25,7 +25,8 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,128}$"
 REFUND_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 SIMULATE_FAILURE_HEADER = "X-Simulate-Failure"
-SIMULATED_FAILURES = ("payment-gateway-timeout",)
+SIMULATED_GATEWAY_TIMEOUT = "payment-gateway-timeout"
+SIMULATED_FAILURES = (SIMULATED_GATEWAY_TIMEOUT,)
 
 
 def refund_request_schema() -> dict[str, Any]:

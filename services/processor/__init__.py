@@ -1,0 +1,1 @@
+"""The processor: decides queued refunds, pays approvals, records each decision."""

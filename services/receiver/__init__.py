@@ -1,0 +1,1 @@
+"""The receiver: POST /refunds validates a refund request, stores it as PENDING and queues it."""

@@ -1,0 +1,1 @@
+"""The status reader: GET /refunds/{refundId} shows a refund as it is stored."""
