@@ -1,0 +1,1 @@
+"""Unit tests: every function rule, run against moto with no network."""
