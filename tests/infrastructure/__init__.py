@@ -1,0 +1,1 @@
+"""Infrastructure tests: assertions on the synthesized CloudFormation templates."""
