@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from local.assembly import Stack
 from local.aws import DUMMY_CREDENTIALS
@@ -209,6 +209,15 @@ class Invocation:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+
+class Invocable(Protocol):
+    """What the gateway and the poller need of a function: a name, and a way to invoke it."""
+
+    @property
+    def name(self) -> str: ...
+
+    def invoke(self, event: Any, trace_id: str | None = None) -> Invocation: ...
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.api import GatewayResponse, Method, RestApi, Route
-from local.functions import FunctionPool
+from local.functions import Invocable
 from local.validation import body_errors, validation_error_string
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -94,7 +94,7 @@ class Gateway:
     def __init__(
         self,
         api: RestApi,
-        functions_by_arn: Mapping[str, FunctionPool],
+        functions_by_arn: Mapping[str, Invocable],
         api_key: str,
         api_key_id: str,
         account: str,

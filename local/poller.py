@@ -64,7 +64,7 @@ def read_mappings(stack: Stack, resolver: Resolver) -> list[EventSourceMapping]:
     return mappings
 
 
-def _record(message: dict[str, Any], queue: LocalQueue, region: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue: LocalQueue, region: str) -> dict[str, Any]:
     """One record of Lambda's SQS event."""
     attributes = {}
     for name, attribute in message.get("MessageAttributes", {}).items():
@@ -202,7 +202,7 @@ class Poller:
         return messages
 
     def _process(self, sqs: Any, messages: list[dict[str, Any]]) -> None:
-        records = [_record(message, self._queue, self._region) for message in messages]
+        records = [sqs_record(message, self._queue, self._region) for message in messages]
         invocation = self._pool.invoke({"Records": records})
         ids = [record["messageId"] for record in records]
         failed = failed_message_ids(invocation, ids, self._mapping.report_batch_item_failures)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -88,7 +89,7 @@ def _wait_for_banner(lines: "queue.Queue[str]") -> str:
     ],
 )
 def test_stopping_the_local_system_leaves_no_process_behind(
-    cloud_assembly: Path, tmp_path: Path, stop: object
+    cloud_assembly: Path, tmp_path: Path, stop: Callable[[subprocess.Popen[str]], None]
 ) -> None:
     environment = {
         **os.environ,
@@ -120,7 +121,7 @@ def test_stopping_the_local_system_leaves_no_process_behind(
         )
         children = _descendants(process.pid)
 
-        stop(process)  # type: ignore[operator]
+        stop(process)
         exit_code = process.wait(timeout=STOP_DEADLINE)
     finally:
         if process.poll() is None:
