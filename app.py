@@ -14,7 +14,7 @@ import aws_cdk as cdk
 # in Lambda sits at the asset root; the same folder goes on the path here.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "services"))
 
-from stacks.app_builder import build  # noqa: E402
+from stacks.app_builder import build
 
 
 def main() -> None:
