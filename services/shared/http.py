@@ -1,5 +1,4 @@
-"""API Gateway proxy glue: headers, body text, JSON responses, and the one place where domain
-errors become HTTP answers."""
+"""API Gateway proxy glue, and the one place where domain errors become HTTP answers."""
 
 import base64
 import binascii
