@@ -76,8 +76,8 @@ def main() -> int:
             while not stop.wait(0.5):
                 pass
             print("stopping...", flush=True)
-    except (AssemblyError, OSError, RuntimeError) as error:
-        # A busy port, a missing cloud assembly, a handler that cannot even be imported.
+    except (AssemblyError, OSError, RuntimeError, ValueError) as error:
+        # A busy port, a missing cloud assembly, a bad setting, a handler that cannot be imported.
         print(f"cannot start the local system: {error}", file=sys.stderr)
         return 1
     return 0

@@ -96,6 +96,10 @@ def _serve_moto(conn: Connection, port: int, account: str, log_path: str) -> Non
 
         app = DomainDispatcherApplication(create_backend_app)
         server = make_server(LOCAL_HOST, port, app, True, request_handler=MotoRequestHandler)
+    except SystemExit:
+        # werkzeug exits, after saying so in the log, when the port is taken.
+        conn.send(("error", "the port is in use"))
+        return
     except Exception as error:
         conn.send(("error", f"{type(error).__name__}: {error}"))
         return
@@ -142,7 +146,10 @@ class MotoServer:
             state, detail = "error", f"exited, see {self._log_path}"
         if state != "ready":
             self.stop()
-            raise RuntimeError(f"moto could not listen on port {self._requested_port}: {detail}")
+            raise RuntimeError(
+                f"moto could not listen on port {self._requested_port} ({detail}); "
+                "LOCAL_AWS_PORT chooses another"
+            )
         self.port = int(detail)
 
     def stop(self) -> None:

@@ -227,7 +227,7 @@ class _Worker:
     invocations: int = 0
 
 
-class FunctionPoolClosedError(Exception):
+class FunctionPoolClosedError(RuntimeError):
     """The pool stopped while an invocation waited for a worker."""
 
 

@@ -406,7 +406,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             too_large=too_large,
         )
-        response = self.gateway.handle(request)
+        try:
+            response = self.gateway.handle(request)
+        except Exception:
+            # A fault of the local gateway itself: the client still gets an answer.
+            log.exception("%s %s failed in the local gateway", request.method, request.path)
+            body = json.dumps({"message": "Internal server error"}).encode()
+            response = HttpResponse(500, {"Content-Type": "application/json"}, body)
         self.send_response(response.status)
         headers = {**response.headers, "Content-Length": str(len(response.body))}
         if too_large:

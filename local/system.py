@@ -194,6 +194,9 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
     settings = settings or Settings()
     assembly: StageAssembly = load_stage(settings.cloud_assembly, settings.stage)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    for old_log in settings.log_dir.glob("*.log"):
+        # Each run starts its logs afresh; the workers append to them.
+        old_log.write_text("")
     api_key = settings.api_key or secrets.token_urlsafe(30)
     with ExitStack() as stack:
         moto = MotoServer(settings.aws_port, assembly.account, settings.log_dir / "moto.log")
@@ -236,7 +239,11 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
             account=assembly.account,
             region=assembly.region,
         )
-        port = gateway.start(settings.port)
+        try:
+            port = gateway.start(settings.port)
+        except OSError as error:
+            message = f"the API could not listen on port {settings.port} ({error})"
+            raise RuntimeError(f"{message}; LOCAL_PORT chooses another") from error
         stack.callback(gateway.stop)
 
         source_queue = None
