@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from local.assembly import load_stage
 from local.system import LocalSystem
 from tests.e2e.support import DECISION_DEADLINE
 
@@ -90,3 +91,17 @@ def test_every_curl_example_gives_the_answer_shown(local_system: LocalSystem) ->
         assert _matches(shown, got), f"{example.command}\nshown: {example.answer}\ngot: {output}"
         if "refundId" in got:
             environment["REFUND_ID"] = got["refundId"]
+
+
+def test_the_guide_names_the_stack_outputs_and_secret_a_deployed_dev_stage_has(
+    cloud_assembly: Path,
+) -> None:
+    stateless = load_stage(cloud_assembly, "Dev").stateless
+    outputs = stateless.template["Outputs"]
+    guide = GUIDE.read_text()
+
+    assert stateless.stack_name == "Refunds-Dev-Stateless"
+    assert {"ApiUrl", "ApiKeySecretName"} <= outputs.keys()
+    assert outputs["ApiKeySecretName"]["Value"] == "refunds/dev/api-key"
+    for name in ("Refunds-Dev-Stateless", "ApiUrl", "ApiKeySecretName", "refunds/dev/api-key"):
+        assert name in guide
