@@ -98,14 +98,12 @@ class Gateway:
         api_key: str,
         api_key_id: str,
         account: str,
-        region: str,
     ) -> None:
         self._api = api
         self._functions = functions_by_arn
         self._api_key = api_key
         self._api_key_id = api_key_id
         self._account = account
-        self._region = region
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -181,8 +179,11 @@ class Gateway:
         pool = self._functions.get(method.function_arn or "")
         if pool is None:
             return self._refuse(request, "DEFAULT_5XX")
-        event = self._proxy_event(request, route, method)
-        invocation = pool.invoke(event, trace_id=event["headers"]["X-Amzn-Trace-Id"])
+        trace_id = request.header("X-Amzn-Trace-Id") or (
+            f"Root=1-{int(request.received):08x}-{uuid.uuid4().hex[:24]}"
+        )
+        event = self._proxy_event(request, route, method, trace_id)
+        invocation = pool.invoke(event, trace_id=trace_id)
         if invocation.failed:
             error = invocation.error or {}
             log.warning(
@@ -195,14 +196,13 @@ class Gateway:
             log.warning("%s returned a malformed proxy response", pool.name)
             return self._refuse(request, "DEFAULT_5XX")
 
-    def _proxy_event(self, request: HttpRequest, route: Route, method: Method) -> dict[str, Any]:
+    def _proxy_event(
+        self, request: HttpRequest, route: Route, method: Method, trace_id: str
+    ) -> dict[str, Any]:
         split = urlsplit(request.target)
         multi_headers: dict[str, list[str]] = {}
         for name, value in request.headers:
             multi_headers.setdefault(name, []).append(value)
-        trace_id = request.header("X-Amzn-Trace-Id") or (
-            f"Root=1-{int(request.received):08x}-{uuid.uuid4().hex[:24]}"
-        )
         forwarded = {
             "X-Amzn-Trace-Id": [trace_id],
             "X-Forwarded-For": [request.source_ip],

@@ -144,6 +144,10 @@ class Poller:
         self._threads: list[threading.Thread] = []
 
     @property
+    def queue(self) -> LocalQueue:
+        return self._queue
+
+    @property
     def concurrency(self) -> int:
         return self._pool.concurrency
 

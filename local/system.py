@@ -3,11 +3,12 @@
     with running(Settings(port=0, aws_port=0)) as system:
         requests.post(f"{system.api_url}/refunds", headers={"x-api-key": system.api_key}, ...)
 
-Port 0 picks free ports, so several systems can run side by side (each test module gets its own).
+Port 0 picks free ports, so several systems can run side by side. The function workers are
+spawned processes, which import the main module again: a script that starts the system must keep
+its entry point under `if __name__ == "__main__":`.
 """
 
 import hashlib
-import logging
 import os
 import secrets
 import sys
@@ -30,7 +31,7 @@ from local.functions import (
 )
 from local.gateway import Gateway
 from local.intrinsics import Resolver
-from local.poller import Poller, read_mappings
+from local.poller import EventSourceMapping, Poller, read_mappings
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 API_KEY_TYPE = "AWS::ApiGateway::ApiKey"
@@ -38,8 +39,6 @@ SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type, not 
 FAULT_FLAG = "FAULT_INJECTION_ENABLED"
 # Processor fault knobs: passed to every function that has the fault flag, when set here.
 FAULT_KNOBS = ("GATEWAY_TIMEOUT_RATE", "PROCESSOR_CRASH_RATE")
-
-log = logging.getLogger("local")
 
 
 @dataclass(frozen=True)
@@ -182,10 +181,74 @@ def _api_key(stack: Stack, resolver: Resolver) -> ApiKey:
     return ApiKey(key_id=key_id, secret_names=tuple(names))
 
 
+def _function_pools(
+    functions: dict[str, FunctionDefinition],
+    mappings: list[EventSourceMapping],
+    endpoint_url: str,
+    settings: Settings,
+) -> dict[str, FunctionPool]:
+    """One pool per function, by function name; a mapped function gets the mapping's concurrency."""
+    concurrency = {
+        mapping.function_name: mapping.maximum_concurrency or settings.concurrency
+        for mapping in mappings
+    }
+    return {
+        definition.function_name: FunctionPool(
+            definition=definition,
+            environment=_environment(definition, endpoint_url, settings),
+            concurrency=concurrency.get(definition.function_name, settings.concurrency),
+            log_path=settings.log_dir / f"{definition.logical_id}.log",
+        )
+        for definition in functions.values()
+    }
+
+
 def _start_pools(pools: list[FunctionPool]) -> None:
+    """Starts every pool's first worker at once: each spends most of a second importing."""
     with ThreadPoolExecutor(max_workers=len(pools) or 1) as executor:
         for future in [executor.submit(pool.start) for pool in pools]:
             future.result()
+
+
+def _start_gateway(gateway: Gateway, port: int) -> int:
+    try:
+        return gateway.start(port)
+    except OSError as error:
+        message = f"the API could not listen on port {port} ({error})"
+        raise RuntimeError(f"{message}; LOCAL_PORT chooses another") from error
+
+
+def _poller(
+    mapping: EventSourceMapping,
+    resources: LocalResources,
+    pools: dict[str, FunctionPool],
+    endpoint_url: str,
+    region: str,
+    settings: Settings,
+) -> Poller:
+    pool = pools[mapping.function_name]
+    table_name = pool.definition.environment.get("TABLE_NAME")
+    describe = (
+        _decision_reader(client("dynamodb", endpoint_url, region), table_name)
+        if table_name
+        else None
+    )
+    return Poller(
+        mapping,
+        resources.queue_by_arn(mapping.event_source_arn),
+        pool,
+        endpoint_url,
+        region,
+        settings.time_scale,
+        describe,
+    )
+
+
+def _fresh_logs(log_dir: Path) -> None:
+    """Each run starts its logs afresh; the workers and moto append to them."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old_log in log_dir.glob("*.log"):
+        old_log.write_text("")
 
 
 @contextmanager
@@ -193,42 +256,29 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
     """The whole system, up until the block ends; everything started is stopped on the way out."""
     settings = settings or Settings()
     assembly: StageAssembly = load_stage(settings.cloud_assembly, settings.stage)
-    settings.log_dir.mkdir(parents=True, exist_ok=True)
-    for old_log in settings.log_dir.glob("*.log"):
-        # Each run starts its logs afresh; the workers append to them.
-        old_log.write_text("")
+    region = assembly.region
+    _fresh_logs(settings.log_dir)
     api_key = settings.api_key or secrets.token_urlsafe(30)
+
     with ExitStack() as stack:
         moto = MotoServer(settings.aws_port, assembly.account, settings.log_dir / "moto.log")
         moto.start()
         stack.callback(moto.stop)
         resolver = Resolver(assembly)
         resources = provision(
-            assembly.stateful, resolver, moto.endpoint_url, assembly.region, settings.time_scale
+            assembly.stateful, resolver, moto.endpoint_url, region, settings.time_scale
         )
 
         stateless = assembly.stateless
-        functions = read_functions(stateless, resolver, assembly.region, assembly.account)
+        functions = read_functions(stateless, resolver, region, assembly.account)
         mappings = read_mappings(stateless, resolver)
-        concurrency = {
-            mapping.function_name: mapping.maximum_concurrency or settings.concurrency
-            for mapping in mappings
-        }
-        pools = {
-            definition.function_name: FunctionPool(
-                definition=definition,
-                environment=_environment(definition, moto.endpoint_url, settings),
-                concurrency=concurrency.get(definition.function_name, settings.concurrency),
-                log_path=settings.log_dir / f"{definition.logical_id}.log",
-            )
-            for definition in functions.values()
-        }
+        pools = _function_pools(functions, mappings, moto.endpoint_url, settings)
         for pool in pools.values():
             stack.callback(pool.close)
         _start_pools(list(pools.values()))
 
         key = _api_key(stateless, resolver)
-        secrets_manager = client("secretsmanager", moto.endpoint_url, assembly.region)
+        secrets_manager = client("secretsmanager", moto.endpoint_url, region)
         for name in key.secret_names:
             secrets_manager.create_secret(Name=name, SecretString=api_key)
         gateway = Gateway(
@@ -237,35 +287,15 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
             api_key=api_key,
             api_key_id=key.key_id,
             account=assembly.account,
-            region=assembly.region,
         )
-        try:
-            port = gateway.start(settings.port)
-        except OSError as error:
-            message = f"the API could not listen on port {settings.port} ({error})"
-            raise RuntimeError(f"{message}; LOCAL_PORT chooses another") from error
+        port = _start_gateway(gateway, settings.port)
         stack.callback(gateway.stop)
 
-        source_queue = None
-        for mapping in mappings:
-            queue = resources.queue_by_arn(mapping.event_source_arn)
-            source_queue = source_queue or queue
-            pool = pools[mapping.function_name]
-            table_name = pool.definition.environment.get("TABLE_NAME")
-            describe = (
-                _decision_reader(client("dynamodb", moto.endpoint_url, assembly.region), table_name)
-                if table_name
-                else None
-            )
-            poller = Poller(
-                mapping,
-                queue,
-                pool,
-                moto.endpoint_url,
-                assembly.region,
-                settings.time_scale,
-                describe,
-            )
+        pollers = [
+            _poller(mapping, resources, pools, moto.endpoint_url, region, settings)
+            for mapping in mappings
+        ]
+        for poller in pollers:
             poller.start()
             stack.callback(poller.stop)
 
@@ -274,10 +304,10 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
             api_key=api_key,
             aws_endpoint=moto.endpoint_url,
             stage=assembly.stage,
-            region=assembly.region,
+            region=region,
             resources=resources,
             functions=functions,
             log_dir=settings.log_dir,
-            event_source_queue=source_queue,
+            event_source_queue=pollers[0].queue if pollers else None,
             api_key_secrets=key.secret_names,
         )

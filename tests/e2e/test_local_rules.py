@@ -91,7 +91,6 @@ def api(cloud_assembly: Path) -> Api:
         api_key=KEY,
         api_key_id="key-id",
         account=assembly.account,
-        region=assembly.region,
     )
     return Api(gateway, rest_api, functions)
 
