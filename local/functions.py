@@ -167,7 +167,10 @@ def _worker_main(
         del os.environ[name]
     os.environ.update(environment)
     sys.dont_write_bytecode = True
-    sys.path.insert(0, code_root)
+    # Only the function's asset and the installed packages (Powertools stands in for its layer):
+    # a module the asset lacks must fail here as it would in Lambda, not load from the checkout.
+    checkout = {str(SERVICES_DIR), str(SERVICES_DIR.parent), "", os.getcwd()}
+    sys.path[:] = [code_root, *(entry for entry in sys.path if entry not in checkout)]
     try:
         module_name, function_name = handler.rsplit(".", 1)
         function = getattr(importlib.import_module(module_name), function_name)
@@ -224,7 +227,6 @@ class Invocable(Protocol):
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
-    invocations: int = 0
 
 
 class FunctionPoolClosedError(RuntimeError):
@@ -367,7 +369,6 @@ class FunctionPool:
         if broken or self._closed.is_set():
             self._discard(worker)
         else:
-            worker.invocations += 1
             self._idle.put(worker)
         return invocation
 
