@@ -83,12 +83,6 @@ def stage_configs(node: Node) -> dict[str, StageConfig]:
     }
 
 
-def powertools_layer_versions(node: Node) -> dict[str, int]:
-    """Powertools release -> version of the AWS-published layer that carries it."""
-    raw = node.get_context("refunds")["powertoolsLayerVersions"]
-    return {release: int(layer_version) for release, layer_version in raw.items()}
-
-
 def pipeline_config(node: Node) -> PipelineConfig:
     raw = node.get_context("refunds")
     return PipelineConfig(

@@ -1,15 +1,17 @@
-"""The AWS-published Powertools layer at the release pinned in requirements.txt."""
+"""The AWS-published Powertools layer at the release pinned in requirements.txt.
+
+Powertools publishes the exact layer ARN of every release as a public SSM parameter in each
+region; the stack reads it at deploy time, so synth needs no network and guesses no number.
+"""
 
 import re
 from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from stacks.config import powertools_layer_versions
-
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
-LAYER_ACCOUNT = "017000801446"
 _PIN = re.compile(r"^aws[-_]lambda[-_]powertools(?:\[[^\]]*\])?==(?P<release>[0-9][^\s;#]*)", re.I)
 
 
@@ -22,28 +24,20 @@ def pinned_release(requirements: Path = REQUIREMENTS) -> str:
     raise ValueError(f"no aws-lambda-powertools==<release> pin in {requirements}")
 
 
-def layer_name(runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> str:
-    """AWSLambdaPowertoolsPythonV3-python314-arm64 for Python 3.14 on arm64."""
-    python = runtime.name.replace(".", "")
-    return f"AWSLambdaPowertoolsPythonV3-{python}-{architecture.name}"
+def layer_parameter_name(
+    release: str, runtime: lambda_.Runtime, architecture: lambda_.Architecture
+) -> str:
+    """/aws/service/powertools/python/arm64/python3.14/3.37.0 for that release on that runtime."""
+    return f"/aws/service/powertools/python/{architecture.name}/{runtime.name}/{release}"
 
 
 def powertools_layer(
-    scope: Construct,
-    *,
-    region: str,
-    runtime: lambda_.Runtime,
-    architecture: lambda_.Architecture,
+    scope: Construct, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture
 ) -> lambda_.ILayerVersion:
-    release = pinned_release()
-    versions = powertools_layer_versions(scope.node)
-    if release not in versions:
-        raise ValueError(
-            f"aws-lambda-powertools {release} is pinned but cdk.json context "
-            f"refunds.powertoolsLayerVersions has no layer version for it"
-        )
-    arn = (
-        f"arn:aws:lambda:{region}:{LAYER_ACCOUNT}:layer:"
-        f"{layer_name(runtime, architecture)}:{versions[release]}"
+    # A CloudFormation parameter of type AWS::SSM::Parameter::Value<String>: resolved in the
+    # stage's own region on every deploy, and a release Powertools never published fails the
+    # deploy instead of running an unknown layer.
+    arn = ssm.StringParameter.value_for_string_parameter(
+        scope, layer_parameter_name(pinned_release(), runtime, architecture)
     )
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)

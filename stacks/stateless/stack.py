@@ -61,9 +61,7 @@ class StatelessStack(cdk.Stack):
             log_retention=log_retention,
             removal_policy=removal_policy,
             layers=[
-                powertools_layer(
-                    self, region=config.region, runtime=RUNTIME, architecture=ARCHITECTURE
-                )
+                powertools_layer(self, runtime=RUNTIME, architecture=ARCHITECTURE)
             ],
         )
 

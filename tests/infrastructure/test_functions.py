@@ -6,14 +6,17 @@ from typing import Any
 import pytest
 
 from stacks.config import stage_configs
-from stacks.stateless.powertools import pinned_release
-from tests.infrastructure.synth import Synthesis, cdk_context
+from stacks.stateless.function import ARCHITECTURE, RUNTIME
+from stacks.stateless.powertools import layer_parameter_name, pinned_release
+from tests.infrastructure.synth import Synthesis
 from tests.infrastructure.templates import only_resource, resources_of, stack_output
 
 RECEIVER = "receiver.handler.lambda_handler"
 PROCESSOR = "processor.handler.lambda_handler"
 STATUS = "status.handler.lambda_handler"
 HANDLERS = (RECEIVER, PROCESSOR, STATUS)
+# Where Powertools publishes the layer ARN of release 3.37.0 for Python 3.14 on arm64.
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/3.37.0"
 
 XRAY = {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 OWN_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -146,22 +149,22 @@ def test_fault_rate_knobs_are_never_deployed(synthesis: Synthesis, knob: str) ->
             assert knob not in json.dumps(synthesis.template(stage, part))
 
 
-def test_powertools_layer_is_the_release_pinned_in_requirements(
+def test_every_function_takes_the_powertools_layer_arn_from_the_release_parameter(
     stateless_json: dict[str, Any],
 ) -> None:
-    layer_versions = cdk_context()["refunds"]["powertoolsLayerVersions"]
-    expected = (
-        "arn:aws:lambda:eu-west-1:017000801446:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python314-arm64:{layer_versions[pinned_release()]}"
-    )
+    layers = [function["Layers"] for _, function in _functions(stateless_json).values()]
+    parameter_id = layers[0][0]["Ref"]
 
-    for _, function in _functions(stateless_json).values():
-        assert function["Layers"] == [expected]
+    assert layers == [[{"Ref": parameter_id}]] * 3
+    assert stateless_json["Parameters"][parameter_id] == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": POWERTOOLS_PARAMETER,
+    }
 
 
-def test_pinned_powertools_release_is_the_one_the_layer_mapping_names() -> None:
+def test_powertools_parameter_names_the_pinned_release_for_the_functions_runtime() -> None:
     assert pinned_release() == "3.37.0"
-    assert cdk_context()["refunds"]["powertoolsLayerVersions"] == {"3.37.0": 42}
+    assert layer_parameter_name(pinned_release(), RUNTIME, ARCHITECTURE) == POWERTOOLS_PARAMETER
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
