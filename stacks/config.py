@@ -19,6 +19,20 @@ QUEUE_VISIBILITY_TIMEOUT = cdk.Duration.seconds(
 )
 
 
+def queue_name(stage: str) -> str:
+    """The refund queue's fixed name, which its CloudWatch metrics are filed under.
+
+    The stateless stack's alarms need it as plain text: the handed-over ARN is a
+    Fn::GetStackOutput, which CloudFormation does not accept inside the Fn::Split that would
+    take the name out of it.
+    """
+    return f"refunds-{stage.lower()}"
+
+
+def dead_letter_queue_name(stage: str) -> str:
+    return f"{queue_name(stage)}-dead-letter"
+
+
 @dataclass(frozen=True)
 class Throttle:
     rate_limit: int

@@ -9,7 +9,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.config import QUEUE_VISIBILITY_TIMEOUT, StageConfig
+from stacks.config import (
+    QUEUE_VISIBILITY_TIMEOUT,
+    StageConfig,
+    dead_letter_queue_name,
+    queue_name,
+)
 from stacks.config import removal_policy as stage_removal_policy
 from stacks.nag import acknowledge
 from stacks.stateful.handoff import StatefulHandoff, publish, read_from
@@ -53,6 +58,7 @@ class StatefulStack(cdk.Stack):
         self.dead_letter_queue = sqs.Queue(
             self,
             "RefundDeadLetterQueue",
+            queue_name=dead_letter_queue_name(config.name),
             retention_period=DEAD_LETTER_RETENTION,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
@@ -61,6 +67,7 @@ class StatefulStack(cdk.Stack):
         self.queue = sqs.Queue(
             self,
             "RefundQueue",
+            queue_name=queue_name(config.name),
             visibility_timeout=QUEUE_VISIBILITY_TIMEOUT,
             retention_period=QUEUE_RETENTION,
             dead_letter_queue=sqs.DeadLetterQueue(
