@@ -97,6 +97,12 @@ def stage_configs(node: Node) -> dict[str, StageConfig]:
     }
 
 
+def smoke_test_role_name(stage: str) -> str:
+    """The pipeline's smoke test role of a stage: a fixed name, so that the stage's secret and key
+    policies can name it from the stage's account, even before the role exists."""
+    return f"Refunds-{stage}-SmokeTest"
+
+
 def pipeline_config(node: Node) -> PipelineConfig:
     raw = node.get_context("refunds")
     return PipelineConfig(

@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 from constructs import Construct
 
-from stacks.config import StageConfig
+from stacks.config import StageConfig, smoke_test_role_name
 from stacks.pipeline.smoke import checks
 
 SCRIPT = "stacks/pipeline/smoke/checks.py"
@@ -35,11 +35,6 @@ class SmokeTest:
     role: iam.Role
     mode: str
     decrypt_keys: str
-
-
-def smoke_role_name(stage: StageConfig) -> str:
-    """Fixed, so that the stage's secret and key policies can name it from the stage's account."""
-    return f"Refunds-{stage.name}-SmokeTest"
 
 
 def secret_arn_pattern(scope: Construct, target: SmokeTarget) -> str:
@@ -96,7 +91,7 @@ def smoke_test(
     role = iam.Role(
         scope,
         f"{target.stage.name}SmokeTestRole",
-        role_name=smoke_role_name(target.stage),
+        role_name=smoke_test_role_name(target.stage.name),
         assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
         description=f"Runs the {mode} smoke test of the {target.stage.name} stage",
     )

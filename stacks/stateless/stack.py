@@ -7,11 +7,11 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.config import PROCESSOR_TIMEOUT, StageConfig
+from stacks.config import PROCESSOR_TIMEOUT, StageConfig, pipeline_config, smoke_test_role_name
 from stacks.config import removal_policy as stage_removal_policy
 from stacks.nag import acknowledge
 from stacks.stateful.handoff import StatefulHandoff
-from stacks.stateless.api import ApiSettings, RefundApi
+from stacks.stateless.api import ApiSettings, KeyReader, RefundApi
 from stacks.stateless.function import (
     ARCHITECTURE,
     RUNTIME,
@@ -60,9 +60,7 @@ class StatelessStack(cdk.Stack):
             table_name=stateful.table_name,
             log_retention=log_retention,
             removal_policy=removal_policy,
-            layers=[
-                powertools_layer(self, runtime=RUNTIME, architecture=ARCHITECTURE)
-            ],
+            layers=[powertools_layer(self, runtime=RUNTIME, architecture=ARCHITECTURE)],
         )
 
         # Memory buys CPU on Lambda: 256 MB keeps a Python cold start with the Powertools layer
@@ -138,6 +136,10 @@ class StatelessStack(cdk.Stack):
                 removal_policy=removal_policy,
                 throttle=config.throttle,
                 api_key_secret_name=api_key_secret_name(config.name),
+                key_reader=KeyReader(
+                    account=pipeline_config(self.node).account,
+                    role_name=smoke_test_role_name(config.name),
+                ),
             ),
             receiver=self.receiver.function,
             status_reader=self.status_reader.function,

@@ -11,6 +11,8 @@ from tests.infrastructure.synth import Synthesis
 from tests.infrastructure.templates import only_resource, resources_of
 
 JSON = "application/json"
+TOOLING = "111111111111"
+ACCOUNTS = {"Dev": "222222222222", "Prod": "333333333333"}
 
 
 def _method(template: dict[str, Any], http_method: str, path_part: str) -> dict[str, Any]:
@@ -204,6 +206,92 @@ def test_api_key_secret_is_generated_under_its_stage_name(
         "IncludeSpace": False,
     }
     assert "SecretString" not in secret
+
+
+def _secret_key(template: dict[str, Any]) -> dict[str, Any]:
+    """The KMS key resource the API key's secret is encrypted with."""
+    secret = only_resource(template, "AWS::SecretsManager::Secret")
+    key_id, attribute = secret["KmsKeyId"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    key: dict[str, Any] = template["Resources"][key_id]
+    return key
+
+
+def _smoke_role(stage: str) -> str:
+    return f"arn:aws:iam::{TOOLING}:role/Refunds-{stage}-SmokeTest"
+
+
+def test_api_key_secret_has_a_customer_managed_key_that_rotates(
+    stateless_json: dict[str, Any], stage: str
+) -> None:
+    key = _secret_key(stateless_json)
+
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == {"Dev": "Delete", "Prod": "Retain"}[stage]
+
+
+def test_secret_key_lets_the_smoke_role_decrypt_only_through_secrets_manager(
+    stateless_json: dict[str, Any], stage: str
+) -> None:
+    account = ACCOUNTS[stage]
+    via_secrets_manager = {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+
+    assert _secret_key(stateless_json)["Properties"]["KeyPolicy"]["Statement"] == [
+        {
+            "Action": "kms:*",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Resource": "*",
+        },
+        {
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalArn": _smoke_role(stage), **via_secrets_manager}
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{TOOLING}:root"},
+            "Resource": "*",
+        },
+        {
+            "Action": [
+                "kms:CreateGrant",
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            "Condition": {"StringEquals": via_secrets_manager},
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Resource": "*",
+        },
+    ]
+
+
+def test_secret_policy_lets_only_the_smoke_role_read_the_value(
+    stateless_json: dict[str, Any], stage: str
+) -> None:
+    policy = only_resource(stateless_json, "AWS::SecretsManager::ResourcePolicy")
+    secret_id = next(iter(resources_of(stateless_json, "AWS::SecretsManager::Secret")))
+
+    assert policy == {
+        "BlockPublicPolicy": True,
+        "ResourcePolicy": {
+            "Statement": [
+                {
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Condition": {"StringEquals": {"aws:PrincipalArn": _smoke_role(stage)}},
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{TOOLING}:root"},
+                    "Resource": "*",
+                }
+            ],
+            "Version": "2012-10-17",
+        },
+        "SecretId": {"Ref": secret_id},
+    }
 
 
 def test_outputs_name_the_key_secret_but_never_hold_its_value(

@@ -315,6 +315,33 @@ def test_smoke_role_holds_exactly_its_secret_read_its_logs_and_artifact_read(
     )
 
 
+def _principal_arn_conditions(node: Any) -> list[str]:
+    """Every aws:PrincipalArn condition value anywhere in a template."""
+    if isinstance(node, dict):
+        found = [str(node["aws:PrincipalArn"])] if "aws:PrincipalArn" in node else []
+        return found + [arn for value in node.values() for arn in _principal_arn_conditions(value)]
+    if isinstance(node, list):
+        return [arn for value in node for arn in _principal_arn_conditions(value)]
+    return []
+
+
+@pytest.mark.parametrize("stage_name", ["Dev", "Prod"])
+def test_stage_key_and_secret_policies_admit_exactly_this_pipelines_smoke_role(
+    synthesis: Synthesis, template: dict[str, Any], stage_name: str
+) -> None:
+    role_id = _role_logical_id(template, f"Refunds-{stage_name}-SmokeTest")
+    smoke_role = (
+        f"arn:aws:iam::{TOOLING}:role/" + template["Resources"][role_id]["Properties"]["RoleName"]
+    )
+    nested = synthesis.assembly.get_nested_assembly(f"assembly-{STACK_NAME}-{stage_name}")
+    stateless = next(
+        stack for stack in nested.stacks if stack.stack_name == f"Refunds-{stage_name}-Stateless"
+    )
+
+    # One condition in the key policy, one in the secret's resource policy.
+    assert _principal_arn_conditions(stateless.template) == [smoke_role, smoke_role]
+
+
 @pytest.mark.parametrize("stage_name", ["Dev", "Prod"])
 def test_smoke_role_is_for_codebuild_only_with_no_managed_policy(
     template: dict[str, Any], stage_name: str
