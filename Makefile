@@ -48,6 +48,9 @@ test: install lint synth ## install, lint, synthesize, then run the whole test s
 local: install synth ## run the whole system on this machine: API on 127.0.0.1:3000, moto on :4566
 	$(PY) -m local
 
+bench: install synth ## every figure against its baseline, measured in the same run
+	$(PY) -m bench
+
 snapshot-update: install ## refresh the template snapshots after an intended change
 	$(PY) -m pytest tests/infrastructure --snapshot-update
 
