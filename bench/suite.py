@@ -15,7 +15,7 @@ GOAL = Goal(limit=1.0, strict=True)
 @dataclass(frozen=True)
 class SuiteRun:
     figure: Figure
-    # The end of the output when the suite failed: the time of a failed suite means little.
+    # The end of the output when the suite failed, empty when it passed.
     failure: str
 
 
