@@ -7,7 +7,14 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.config import PROCESSOR_TIMEOUT, StageConfig, pipeline_config, smoke_test_role_name
+from stacks.config import (
+    PROCESSOR_TIMEOUT,
+    StageConfig,
+    dead_letter_queue_name,
+    pipeline_config,
+    queue_name,
+    smoke_test_role_name,
+)
 from stacks.config import removal_policy as stage_removal_policy
 from stacks.nag import acknowledge
 from stacks.stateful.handoff import StatefulHandoff
@@ -20,6 +27,7 @@ from stacks.stateless.function import (
     Shared,
     allow,
 )
+from stacks.stateless.monitoring import MonitoredResources, RefundMonitoring
 from stacks.stateless.powertools import powertools_layer
 from stacks.stateless.retention import retention_days
 from stacks.stateless.waf import ApiWebAcl
@@ -159,6 +167,23 @@ class StatelessStack(cdk.Stack):
                 "Dev carries only test traffic from holders of the Dev API key, throttled by its "
                 "usage plan; the web ACL is paid for where customers are, in Prod.",
             )
+
+        self.monitoring = RefundMonitoring(
+            self,
+            "Monitoring",
+            resources=MonitoredResources(
+                stage=config.name,
+                alarm_email=config.alarm_email,
+                rest_api=self.api.rest_api,
+                api_stage_name=self.api.stage.stage_name,
+                receiver=self.receiver.function,
+                processor=self.processor.function,
+                status_reader=self.status_reader.function,
+                queue_name=queue_name(config.name),
+                dead_letter_queue_name=dead_letter_queue_name(config.name),
+                removal_policy=removal_policy,
+            ),
+        )
 
         # Where to call the API and where its key lives; the key's value is never an output.
         cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
