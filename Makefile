@@ -54,5 +54,8 @@ bench: install synth ## every figure against its baseline, measured in the same 
 snapshot-update: install ## refresh the template snapshots after an intended change
 	$(PY) -m pytest tests/infrastructure --snapshot-update
 
+diagram: install ## render docs/architecture.svg from docs/architecture.d2, offline
+	$(VENV)/bin/d2 --layout=dagre docs/architecture.d2 docs/architecture.svg
+
 clean: ## remove build output (keeps the installed tools)
 	rm -rf cdk.out .pytest_cache .ruff_cache .mypy_cache .local
