@@ -48,6 +48,17 @@ test: install lint synth ## install, lint, synthesize, then run the whole test s
 local: install synth ## run the whole system on this machine: API on 127.0.0.1:3000, moto on :4566
 	$(PY) -m local
 
+load: install synth ## spike the local system with faults on, then prove nothing was lost (REQUESTS=2000 CONCURRENCY=50)
+	$(PY) -m reliability.load $(if $(REQUESTS),--requests $(REQUESTS)) \
+		$(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) \
+		$(if $(GATEWAY_TIMEOUT_RATE),--gateway-timeout-rate $(GATEWAY_TIMEOUT_RATE)) \
+		$(if $(PROCESSOR_CRASH_RATE),--processor-crash-rate $(PROCESSOR_CRASH_RATE))
+
+# A deployed stage is redriven only when STAGE is given on the command line, never from the shell.
+redrive: install ## move DLQ messages back to the refund queue of make local (STAGE=Dev for a deployed stage, DRY_RUN=1 to list)
+	$(PY) -m reliability.redrive $(if $(filter command line,$(origin STAGE)),--stage $(STAGE)) \
+		$(if $(DRY_RUN),--dry-run)
+
 bench: install synth ## every figure against its baseline, measured in the same run
 	$(PY) -m bench
 
