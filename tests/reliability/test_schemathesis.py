@@ -29,7 +29,7 @@ COMPONENTS = DOCUMENT["components"]
 BODY = Draft4Validator(COMPONENTS["schemas"]["RefundRequest"])
 IDEMPOTENCY_KEY = COMPONENTS["parameters"]["IdempotencyKey"]
 REFUND_ID = COMPONENTS["parameters"]["RefundId"]
-EXAMPLES = {"POST": 40, "GET": 30}
+EXAMPLES = {"POST": 30, "GET": 20}
 
 # Within the contract: what each operation may answer.
 ACCEPTABLE = {"POST": {202, 400, 409}, "GET": {200, 404}}
