@@ -1,5 +1,6 @@
 """schemathesis against the local system, from docs/openapi.json's source: no answer is a 5xx,
-every request outside the contract is refused with 400, and no 4xx leaves a refund stored.
+every request outside the contract is refused with 400, no 4xx leaves a refund stored, and every
+success has the documented body.
 
 Whether a request is inside the contract is judged here, with the document's own schemas, rather
 than taken from the generator: a "negative" case can happen to be valid. Inside the contract the
@@ -19,7 +20,7 @@ from schemathesis import GenerationMode
 
 from local.system import LocalSystem
 from reliability.openapi import API_KEY_HEADER, document
-from tests.reliability.support import aws
+from tests.reliability.support import aws, pending_refund
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +31,11 @@ BODY = Draft4Validator(COMPONENTS["schemas"]["RefundRequest"])
 IDEMPOTENCY_KEY = COMPONENTS["parameters"]["IdempotencyKey"]
 REFUND_ID = COMPONENTS["parameters"]["RefundId"]
 EXAMPLES = {"POST": 30, "GET": 20}
+# The documented body of each success, checked on every one the run gets.
+SUCCESS_BODIES = {
+    202: Draft4Validator(COMPONENTS["schemas"]["RefundAccepted"]),
+    200: Draft4Validator(COMPONENTS["schemas"]["Refund"]),
+}
 
 # Within the contract: what each operation may answer.
 ACCEPTABLE = {"POST": {202, 400, 409}, "GET": {200, 404}}
@@ -68,13 +74,17 @@ def stored_count(system: LocalSystem) -> int:
     return sum(page["Count"] for page in pages)
 
 
+def auth(system: LocalSystem) -> dict[str, str]:
+    return {API_KEY_HEADER: system.api_key}
+
+
 def judge(system: LocalSystem, case: Any) -> None:
     # Judged before the call, which writes the path parameters back URL-encoded.
     inside = within_contract(case)
     routed = routes_to_a_refund(case)
     before = stored_count(system)
 
-    response = case.call(base_url=system.api_url, headers={API_KEY_HEADER: system.api_key})
+    response = case.call(base_url=system.api_url, headers=auth(system))
 
     status = response.status_code
     assert status < 500, (status, response.text)
@@ -88,6 +98,8 @@ def judge(system: LocalSystem, case: Any) -> None:
         assert status == 403, (status, response.text)
     else:
         assert status == 400, (status, response.text)
+    if status in SUCCESS_BODIES:
+        SUCCESS_BODIES[status].validate(response.json())
     if 400 <= status < 500:
         assert stored_count(system) == before
 
@@ -113,3 +125,20 @@ def test_generated_requests_get_the_answer_the_contract_gives_them(
         judge(faulty_system, case)
 
     answered_as_the_contract_says()
+
+
+def test_reading_a_stored_refund_answers_the_documented_body(faulty_system: LocalSystem) -> None:
+    refund_id = pending_refund(faulty_system, "5000.00")
+    operation = SCHEMA["/refunds/{refundId}"]["GET"]
+    statuses: list[int] = []
+
+    @settings(max_examples=3, deadline=None, database=None, derandomize=True)
+    @given(case=operation.as_strategy(path_parameters={"refundId": refund_id}))
+    def answered_with_the_refund(case: Any) -> None:
+        response = case.call(base_url=faulty_system.api_url, headers=auth(faulty_system))
+        statuses.append(response.status_code)
+        SUCCESS_BODIES[200].validate(response.json())
+
+    answered_with_the_refund()
+
+    assert set(statuses) == {200}
