@@ -79,9 +79,15 @@ class PublishFailedError(RefundError):
 
 
 class StorageUnavailableError(RefundError):
+    """The table did not answer. Only a failed write needs the Idempotency-Key advice: a failed
+    read changed nothing, so trying again is all there is to say."""
+
     log_message = "refund store unavailable"
 
-    def __init__(self) -> None:
+    def __init__(self, *, reading: bool = False) -> None:
+        if reading:
+            super().__init__("The refund store is unavailable; try again shortly.")
+            return
         super().__init__(
             "The refund store is unavailable. Retry the request; with the same Idempotency-Key "
             "a retry cannot create a second refund."

@@ -98,7 +98,7 @@ class RefundRepository:
                 TableName=self._table_name, Key=item_key(refund_id), ConsistentRead=True
             )
         except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailableError() from error
+            raise StorageUnavailableError(reading=True) from error
         item = response.get("Item")
         return None if item is None else from_item(item)
 

@@ -4,6 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from shared.repository import RefundRepository
+from status import handler as status_handler
+
 UNKNOWN_REFUND = "0f0f0f0f-1111-4222-8333-444444444444"
 
 
@@ -95,6 +98,15 @@ def test_unknown_refund_is_a_json_404(api):
     assert reply.status_code == 404
     assert reply.headers == {"Content-Type": "application/json"}
     assert reply.body == {"message": f"No refund has the id {UNKNOWN_REFUND}."}
+
+
+def test_store_failure_is_a_503_that_only_says_to_try_again(api, aws, monkeypatch):
+    monkeypatch.setattr(status_handler, "repository", RefundRepository(aws.dynamodb, "no-table"))
+
+    reply = api.get(UNKNOWN_REFUND)
+
+    assert reply.status_code == 503
+    assert reply.body == {"message": "The refund store is unavailable; try again shortly."}
 
 
 @pytest.mark.parametrize(
