@@ -134,6 +134,10 @@ def stage_queues(stage: str, cloud_assembly: Path, session: Any) -> Queues:
     )
 
 
+def count(messages: int) -> str:
+    return f"{messages} message" if messages == 1 else f"{messages} messages"
+
+
 def _describe(message: dict[str, Any]) -> str:
     receives = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
     refund_id = refund_id_of(message) or "(unreadable body)"
@@ -146,7 +150,7 @@ def dry_run(queues: Queues, out: TextIO) -> int:
     for message in messages:
         print(_describe(message), file=out)
     print(
-        f"dry run: {len(messages)} messages would move from {queues.dead_letter_queue_url} "
+        f"dry run: {count(len(messages))} would move from {queues.dead_letter_queue_url} "
         f"to {queues.queue_url}",
         file=out,
     )
@@ -207,7 +211,7 @@ def move_one_by_one(queues: Queues, out: TextIO) -> int:
         if len(done) < len(messages):
             break
     print(
-        f"moved {moved} messages from {queues.dead_letter_queue_url} to {queues.queue_url}",
+        f"moved {count(moved)} from {queues.dead_letter_queue_url} to {queues.queue_url}",
         file=out,
     )
     return moved
@@ -244,7 +248,7 @@ def move_with_task(
         reason = task.get("FailureReason", "")
         raise RedriveError(f"message move task {status} after moving {moved} messages {reason}")
     print(
-        f"moved {moved} messages from {queues.dead_letter_queue_arn} to {queues.queue_arn}",
+        f"moved {count(moved)} from {queues.dead_letter_queue_arn} to {queues.queue_arn}",
         file=out,
     )
     return moved

@@ -22,6 +22,7 @@ from reliability.queues import depth, peek, refund_id_of
 from reliability.redrive import (
     Queues,
     RedriveError,
+    count,
     local_endpoint,
     main,
     move_with_task,
@@ -91,7 +92,7 @@ def test_dry_run_lists_every_dead_letter_and_moves_none(
     output = run_main(faulty_system, cloud_assembly, "--dry-run")
 
     assert all(f"refund_id={refund_id}" in output for refund_id in dead_lettered)
-    assert f"dry run: {len(before)} messages would move" in output
+    assert f"dry run: {count(len(before))} would move" in output
     assert dead_letter_ids(faulty_system) == before
 
 
@@ -103,7 +104,7 @@ def test_redrive_moves_every_dead_letter_back_and_the_refunds_get_decided(
 
     output = run_main(faulty_system, cloud_assembly)
 
-    assert f"moved {waiting} messages from {faulty_system.dead_letter_queue_url}" in output
+    assert f"moved {count(waiting)} from {faulty_system.dead_letter_queue_url}" in output
     assert depth(aws(faulty_system, "sqs"), faulty_system.dead_letter_queue_url) == 0
     for refund_id in dead_lettered:
         assert eventually(decided(faulty_system, refund_id), DECISION_DEADLINE) == "REJECTED"
@@ -275,7 +276,7 @@ def test_a_stage_dry_run_lists_its_dlq_and_starts_no_task(
     assert lines[1] == (
         "  refund_id=00000000-0000-4000-8000-000000000001 message_id=m-1 receives=4"
     )
-    assert lines[2].startswith("dry run: 1 messages would move from")
+    assert lines[2].startswith("dry run: 1 message would move from")
     sqs.assert_no_pending_responses()
 
 
