@@ -100,18 +100,14 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-def _refusals(*codes: int) -> dict[str, Any]:
+def _refusals(*codes: int, unavailable: str) -> dict[str, Any]:
     described = {
         400: ("InvalidRequest", "The request breaks the contract; nothing was stored."),
         403: ("Error", "No API key, a wrong one, or a path the API does not have."),
         404: ("Error", "No refund has this id."),
         409: ("Error", "The Idempotency-Key was already used with a different request."),
         429: ("Error", "The API key's rate or daily quota is used up; retry later."),
-        503: (
-            "Error",
-            "The table or the queue was unavailable. Retrying with the same Idempotency-Key "
-            "cannot create a second refund.",
-        ),
+        503: ("Error", unavailable),
     }
     return {str(code): _json(*described[code]) for code in codes}
 
@@ -172,7 +168,17 @@ def document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_refusals(400, 403, 409, 429, 503),
+                        **_refusals(
+                            400,
+                            403,
+                            409,
+                            429,
+                            503,
+                            unavailable=(
+                                "The table or the queue was unavailable. Retrying with the same "
+                                "Idempotency-Key cannot create a second refund."
+                            ),
+                        ),
                     },
                     requestBody={
                         "required": True,
@@ -191,7 +197,14 @@ def document() -> dict[str, Any]:
                     "RefundId",
                     {
                         "200": _json("Refund", "The refund as stored."),
-                        **_refusals(400, 403, 404, 429, 503),
+                        **_refusals(
+                            400,
+                            403,
+                            404,
+                            429,
+                            503,
+                            unavailable="The table was unavailable; reading again is safe.",
+                        ),
                     },
                 )
             },
