@@ -9,7 +9,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, validators
 from jsonschema.exceptions import ValidationError
 
 
@@ -17,14 +17,44 @@ class InvalidJsonError(ValueError):
     """The body is not JSON; API Gateway's parser rejects NaN and Infinity as well."""
 
 
+class _LongInteger(Decimal):
+    """An integer literal longer than int() converts (it refuses, since its cost grows with the
+    square of the length): kept exact as a Decimal, and still an integer to the model."""
+
+
+def _integer(text: str) -> int | Decimal:
+    try:
+        return int(text)
+    except ValueError:
+        return _LongInteger(text)
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, _LongInteger) or Draft4Validator.TYPE_CHECKER.is_type(
+        instance, "integer"
+    )
+
+
+_Validator = validators.extend(
+    Draft4Validator, type_checker=Draft4Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+)
+
+
 def parse_json(text: str) -> Any:
+    """The body as the model sees it: exact numbers however long; too deep a nesting is
+    refused, as API Gateway's parser bounds it too, rather than overflowing the stack."""
+
     def reject_constant(name: str) -> Any:
         raise InvalidJsonError(f"non-standard token {name}")
 
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=reject_constant)
+        return json.loads(
+            text, parse_float=Decimal, parse_int=_integer, parse_constant=reject_constant
+        )
     except json.JSONDecodeError as error:
         raise InvalidJsonError(error.msg) from error
+    except RecursionError as error:
+        raise InvalidJsonError("nested too deeply") from error
 
 
 def _type_name(instance: Any) -> str:
@@ -32,7 +62,7 @@ def _type_name(instance: Any) -> str:
         return "null"
     if isinstance(instance, bool):
         return "boolean"
-    if isinstance(instance, int):
+    if isinstance(instance, int | _LongInteger):
         return "integer"
     if isinstance(instance, Decimal | float):
         return "number"
@@ -122,7 +152,11 @@ def body_errors(schema: dict[str, Any], body: str) -> list[str]:
         instance = parse_json(body) if body.strip() else {}
     except InvalidJsonError as error:
         return [f"Invalid JSON: {error}"]
-    errors = Draft4Validator(schema).iter_errors(instance)
+    try:
+        errors = list(_Validator(schema).iter_errors(instance))
+    except RecursionError:
+        # Parsed, but too deep for the validator to walk with the model at hand.
+        return ["Invalid JSON: nested too deeply"]
     ordered = sorted(errors, key=lambda e: ([str(p) for p in e.absolute_path], str(e.validator)))
     return [_message(error) for error in ordered]
 

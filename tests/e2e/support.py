@@ -62,6 +62,15 @@ class RefundApi:
             timeout=10,
         )
 
+    def post_text(self, text: str) -> requests.Response:
+        """POST /refunds with a body sent exactly as written, JSON or not."""
+        return self.session.post(
+            f"{self.system.api_url}/refunds",
+            data=text.encode("utf-8"),
+            headers={"x-api-key": self.system.api_key, "Content-Type": "application/json"},
+            timeout=10,
+        )
+
     def get(self, refund_id: str, headers: dict[str, str] | None = None) -> requests.Response:
         return self.session.get(
             f"{self.system.api_url}/refunds/{refund_id}",

@@ -42,6 +42,41 @@ def test_amount_with_three_decimals_is_refused_by_the_receiver_naming_the_field(
     assert [error["field"] for error in response.json()["errors"]] == ["amount"]
 
 
+def test_amount_of_five_thousand_digits_is_refused_by_the_gateway_as_over_the_maximum(
+    api: RefundApi,
+) -> None:
+    # More digits than Python's int() converts by default; the gateway must still judge them.
+    digits = "9" * 5000
+
+    response = api.post_text(f'{{"orderId": "order-2001", "amount": {digits}, "reason": "r"}}')
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Invalid request body",
+        "validationErrors": "[numeric instance is greater than the required maximum "
+        f"(maximum: 1000000, found: {digits})]",
+    }
+
+
+def test_integer_of_five_thousand_digits_is_still_an_integer_to_the_model(api: RefundApi) -> None:
+    response = api.post_text(f'{{"orderId": {"1" * 5000}, "amount": 10, "reason": "r"}}')
+
+    assert response.status_code == 400
+    assert response.json()["validationErrors"] == (
+        '[instance type (integer) does not match any allowed primitive type (allowed: ["string"])]'
+    )
+
+
+def test_body_nested_five_thousand_arrays_deep_is_refused_by_the_gateway(api: RefundApi) -> None:
+    response = api.post_text("[" * 5000 + "]" * 5000)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Invalid request body",
+        "validationErrors": "[Invalid JSON: nested too deeply]",
+    }
+
+
 def test_request_without_a_key_is_forbidden(local_system: LocalSystem) -> None:
     response = requests.post(f"{local_system.api_url}/refunds", json=VALID, timeout=10)
 

@@ -19,6 +19,7 @@ from local.functions import FunctionDefinition, Invocation, read_functions
 from local.gateway import Gateway, HttpRequest
 from local.intrinsics import PhysicalResource, Resolver
 from local.poller import failed_message_ids, sqs_record
+from local.validation import body_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -183,6 +184,15 @@ def test_a_body_without_content_type_is_validated_as_json(api: Api) -> None:
     status, _, _ = api.send("POST", "/refunds", b'{"orderId": "o-1"}')
 
     assert status == 400
+
+
+def test_a_body_too_deep_for_a_recursive_model_is_refused_as_nested_too_deeply() -> None:
+    # Shallow enough to parse, too deep for the validator to walk a model that refers to itself.
+    recursive_model = {"type": "array", "items": {"$ref": "#"}}
+
+    errors = body_errors(recursive_model, "[" * 900 + "]" * 900)
+
+    assert errors == ["Invalid JSON: nested too deeply"]
 
 
 IDS = ["a", "b", "c"]
