@@ -110,14 +110,20 @@ def test_unknown_route_answers_missing_authentication_token(api: RefundApi) -> N
     assert response.json() == {"message": "Missing Authentication Token"}
 
 
+# Any method token may arrive, not only those the HTTP server has names for.
+@pytest.mark.parametrize("method", ["DELETE", "TRACE", "FOO"])
 def test_method_the_api_does_not_define_answers_missing_authentication_token(
-    api: RefundApi,
+    api: RefundApi, method: str
 ) -> None:
-    response = api.session.delete(
-        f"{api.system.api_url}/refunds", headers={"x-api-key": api.system.api_key}, timeout=10
+    response = api.session.request(
+        method,
+        f"{api.system.api_url}/refunds",
+        headers={"x-api-key": api.system.api_key},
+        timeout=10,
     )
 
     assert response.status_code == 403
+    assert response.headers["Content-Type"] == "application/json"
     assert response.json() == {"message": "Missing Authentication Token"}
 
 
