@@ -8,7 +8,11 @@ import time
 from types import FrameType
 
 from local.assembly import AssemblyError
+from local.settings import SettingsError
 from local.system import LocalSystem, Settings, running
+
+# The exit code of a command started with settings it cannot use, as argparse has it.
+USAGE_ERROR = 2
 
 
 def banner(system: LocalSystem, started_in: float) -> str:
@@ -71,7 +75,12 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     started = time.monotonic()
     try:
-        with running(Settings.from_environment()) as system:
+        settings = Settings.from_environment()
+    except SettingsError as error:
+        print(f"cannot start the local system: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        with running(settings) as system:
             print(banner(system, time.monotonic() - started), flush=True)
             while not stop.wait(0.5):
                 pass

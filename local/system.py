@@ -9,13 +9,12 @@ its entry point under `if __name__ == "__main__":`.
 """
 
 import hashlib
-import os
 import secrets
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,46 +31,10 @@ from local.functions import (
 from local.gateway import Gateway
 from local.intrinsics import Resolver
 from local.poller import EventSourceMapping, Poller, read_mappings
+from local.settings import FAULT_FLAG, Settings
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 API_KEY_TYPE = "AWS::ApiGateway::ApiKey"
 SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type, not a secret)
-FAULT_FLAG = "FAULT_INJECTION_ENABLED"
-# Processor fault knobs: passed to every function that has the fault flag, when set here.
-FAULT_KNOBS = ("GATEWAY_TIMEOUT_RATE", "PROCESSOR_CRASH_RATE")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the local run lets one choose; everything else comes from the templates."""
-
-    cloud_assembly: Path = REPOSITORY / "cdk.out"
-    stage: str = "Dev"
-    port: int = 3000
-    aws_port: int = 4566
-    # Divides the queue's visibility timeout and the batching window: at 60, the 180 s visibility
-    # timeout of the refund queue becomes 3 s, and a message that always fails reaches the DLQ
-    # after three receives, within about 10 s.
-    time_scale: float = 60.0
-    concurrency: int = 4
-    api_key: str | None = None
-    faults: Mapping[str, str] = field(default_factory=dict)
-    log_dir: Path = REPOSITORY / ".local" / "logs"
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
-        defaults = cls()
-        return cls(
-            cloud_assembly=Path(environ.get("LOCAL_CLOUD_ASSEMBLY", defaults.cloud_assembly)),
-            stage=environ.get("LOCAL_STAGE", defaults.stage),
-            port=int(environ.get("LOCAL_PORT", defaults.port)),
-            aws_port=int(environ.get("LOCAL_AWS_PORT", defaults.aws_port)),
-            time_scale=float(environ.get("LOCAL_TIME_SCALE", defaults.time_scale)),
-            concurrency=int(environ.get("LOCAL_CONCURRENCY", defaults.concurrency)),
-            api_key=environ.get("REFUNDS_API_KEY") or None,
-            faults={name: environ[name] for name in FAULT_KNOBS if environ.get(name)},
-            log_dir=Path(environ.get("LOCAL_LOG_DIR", defaults.log_dir)),
-        )
 
 
 @dataclass
