@@ -1,4 +1,4 @@
-"""Every curl example in docs/local.md, run with the curl binary, gives the answer shown under it.
+"""Every curl example in README.md, run with the curl binary, gives the answer shown under it.
 
 An answer matches when it has the same fields with the same values, numbers compared by their
 exact text; ids and timestamps differ on every run, so for those only their presence counts. An
@@ -22,7 +22,7 @@ from tests.e2e.support import DECISION_DEADLINE
 
 pytestmark = pytest.mark.e2e
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "local.md"
+GUIDE = Path(__file__).resolve().parents[2] / "README.md"
 VOLATILE = frozenset({"refundId", "createdAt", "updatedAt", "decidedAt"})
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
