@@ -187,6 +187,9 @@ def _worker_main(
         if message is None:
             return
         event, fields = message
+        # Tells the runner the invocation is taken: a worker that dies after this failed it, one
+        # that died before never had it.
+        conn.send(("started", None))
         os.environ["_X_AMZN_TRACE_ID"] = fields["trace_id"]
         print(f"START RequestId: {fields['aws_request_id']} Version: $LATEST")
         try:
@@ -324,28 +327,68 @@ class FunctionPool:
         worker.process.join(1)
 
     def invoke(self, event: Any, trace_id: str | None = None) -> Invocation:
-        """Runs the handler once; a crash, a timeout or an exception become a function error."""
+        """Runs the handler once; a crash, a timeout or an exception become a function error.
+
+        A worker found dead before it took the event (killed while idle) is replaced, as Lambda
+        starts a fresh environment: each failed attempt discards one dead worker, so within
+        concurrency + 1 attempts the event reaches a live one, freshly started if need be.
+        """
         request_id = str(uuid.uuid4())
         started = time.monotonic()
-        try:
-            worker = self._acquire()
-        except RuntimeError as error:
-            return Invocation(
-                request_id, error={"errorType": "Runtime.InitError", "errorMessage": str(error)}
+        trace_id = trace_id or f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+        invocation = None
+        for _ in range(self.concurrency + 1):
+            try:
+                worker = self._acquire()
+            except RuntimeError as error:
+                return Invocation(
+                    request_id, error={"errorType": "Runtime.InitError", "errorMessage": str(error)}
+                )
+            invocation = self._run_on(worker, event, request_id, trace_id)
+            if invocation is not None:
+                break
+            self._discard(worker)
+            log.info(
+                "%s: worker %s had exited (code %s); the invocation goes to another",
+                self.name,
+                worker.process.pid,
+                worker.process.exitcode,
             )
+        if invocation is None:
+            invocation = Invocation(
+                request_id,
+                error={
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": "every execution environment exited before taking the event",
+                },
+            )
+        invocation.duration_ms = (time.monotonic() - started) * 1000
+        return invocation
+
+    def _run_on(
+        self, worker: _Worker, event: Any, request_id: str, trace_id: str
+    ) -> Invocation | None:
+        """The invocation on this worker; None when the worker was gone before it took it."""
+        timeout = self.definition.timeout_seconds
         fields = {
             "function_name": self.name,
             "invoked_function_arn": self.definition.arn,
             "memory_limit_in_mb": self.definition.memory_mb,
             "aws_request_id": request_id,
             "log_stream_name": f"{time.strftime('%Y/%m/%d')}/[$LATEST]{worker.process.pid}",
-            "deadline": time.time() + self.definition.timeout_seconds,
-            "trace_id": trace_id or f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}",
+            "deadline": time.time() + timeout,
+            "trace_id": trace_id,
         }
-        invocation = Invocation(request_id)
+        deadline = time.monotonic() + timeout
         try:
             worker.conn.send((event, fields))
-            if worker.conn.poll(self.definition.timeout_seconds):
+            if worker.conn.poll(timeout):
+                worker.conn.recv()
+        except (EOFError, OSError):
+            return None
+        invocation = Invocation(request_id)
+        try:
+            if worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 state, payload = worker.conn.recv()
                 if state == "ok":
                     invocation.result = payload
@@ -354,14 +397,13 @@ class FunctionPool:
             else:
                 invocation.error = {
                     "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"Task timed out after {self.definition.timeout_seconds} s",
+                    "errorMessage": f"Task timed out after {timeout} s",
                 }
         except (EOFError, OSError):
             invocation.error = {
                 "errorType": "Runtime.ExitError",
                 "errorMessage": "the execution environment exited during the invocation",
             }
-        invocation.duration_ms = (time.monotonic() - started) * 1000
         # A worker that crashed or timed out is replaced, as Lambda replaces the environment.
         broken = invocation.error is not None and invocation.error["errorType"].startswith(
             ("Sandbox.", "Runtime.")
