@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 from local.assembly import Stack
 from local.aws import DUMMY_CREDENTIALS
@@ -36,6 +36,8 @@ DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_SECONDS = 3
 _FUNCTION_NAME_LIMIT = 64
 _INIT_TIMEOUT_SECONDS = 60.0
+# Enough for a batch of ten records' log lines many times over; more is left in the log file.
+_KEPT_OUTPUT_LIMIT = 1024 * 1024
 _KEPT_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"})
 
 log = logging.getLogger("local.functions")
@@ -142,6 +144,34 @@ def _redirect_output(log_path: str) -> None:
             stream.reconfigure(line_buffering=True)
 
 
+class _InvocationOutput:
+    """The worker's standard output: all of it goes to the function's log file, and what one
+    invocation writes is also kept, to go back to the runner with the result, as Lambda hands
+    back an invocation's log tail."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._kept: list[str] | None = None
+        self._kept_size = 0
+
+    def write(self, text: str) -> int:
+        if self._kept is not None and self._kept_size < _KEPT_OUTPUT_LIMIT:
+            self._kept.append(text)
+            self._kept_size += len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def keep(self) -> None:
+        self._kept, self._kept_size = [], 0
+
+    def kept(self) -> str:
+        text = "".join(self._kept or [])
+        self._kept = None
+        return text
+
+
 def _error_payload(error: BaseException) -> dict[str, Any]:
     return {
         "errorType": type(error).__name__,
@@ -161,6 +191,9 @@ def _worker_main(
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _redirect_output(log_path)
+    # In place before the handler is imported, since a logger takes sys.stdout when it is made.
+    output = _InvocationOutput(sys.stdout)
+    sys.stdout = output
     # Like Lambda, the function sees its own variables only: nothing leaks in from the shell
     # (a profile, a real endpoint, another function's settings) beyond what a process needs.
     for name in [name for name in os.environ if name not in _KEPT_VARIABLES]:
@@ -192,6 +225,7 @@ def _worker_main(
         conn.send(("started", None))
         os.environ["_X_AMZN_TRACE_ID"] = fields["trace_id"]
         print(f"START RequestId: {fields['aws_request_id']} Version: $LATEST")
+        output.keep()
         try:
             result = function(event, LambdaContext(fields))
             # Lambda returns what survives JSON serialization, nothing else.
@@ -199,8 +233,9 @@ def _worker_main(
         except BaseException as error:
             traceback.print_exc()
             reply = ("error", _error_payload(error))
+        logs = output.kept()
         print(f"END RequestId: {fields['aws_request_id']}")
-        conn.send(reply)
+        conn.send((*reply, logs))
 
 
 @dataclass
@@ -211,6 +246,8 @@ class Invocation:
     result: Any = None
     error: dict[str, Any] | None = None
     duration_ms: float = 0.0
+    # What the function wrote to standard output during the invocation: its log lines.
+    logs: str = ""
 
     @property
     def failed(self) -> bool:
@@ -389,7 +426,7 @@ class FunctionPool:
         invocation = Invocation(request_id)
         try:
             if worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                state, payload = worker.conn.recv()
+                state, payload, invocation.logs = worker.conn.recv()
                 if state == "ok":
                     invocation.result = payload
                 else:

@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +114,42 @@ def failed_message_ids(invocation: Invocation, message_ids: list[str], partial: 
     return failed
 
 
+# The processor's log messages that say what it did with a message, as its console line puts it.
+_DECIDED = "refund decided"
+_ALREADY_DECIDED = "refund already decided"
+_DECIDED_CONCURRENTLY = "refund decided concurrently"
+
+
+def processor_said(logs: str) -> dict[str, dict[str, Any]]:
+    """The processor's last JSON log line about each message of a batch, by message id."""
+    said: dict[str, dict[str, Any]] = {}
+    for line in logs.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("message_id"), str):
+            said[document["message_id"]] = document
+    return said
+
+
+def outcome(line: dict[str, Any] | None) -> str:
+    """What the processor did with one message, in a few words, from its log line about it."""
+    if line is None:
+        return "done"
+    message, status = line.get("message"), line.get("status")
+    if message == _DECIDED:
+        return str(status)
+    if message == _ALREADY_DECIDED:
+        return f"already {status}, skipped"
+    if message == _DECIDED_CONCURRENTLY:
+        return "decided by another delivery, skipped"
+    error = line.get("error")
+    return f"{message}: {error}" if error else str(message)
+
+
 def _refund_id(body: str) -> str:
     try:
         return str(json.loads(body).get("refundId", "?"))
@@ -131,7 +166,6 @@ class Poller:
         endpoint_url: str,
         region: str,
         time_scale: float,
-        describe: Callable[[str], str | None] | None = None,
     ) -> None:
         self._mapping = mapping
         self._queue = queue
@@ -139,7 +173,6 @@ class Poller:
         self._endpoint_url = endpoint_url
         self._region = region
         self._window = mapping.batching_window_seconds / time_scale
-        self._describe = describe
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -228,10 +261,14 @@ class Poller:
                     for index, record in enumerate(chunk)
                 ],
             )
+        said = processor_said(invocation.logs)
         for record in records:
-            self._log_outcome(record, record["messageId"] in failed)
+            message_id = record["messageId"]
+            self._log_outcome(record, message_id in failed, said.get(message_id))
 
-    def _log_outcome(self, record: dict[str, Any], failed: bool) -> None:
+    def _log_outcome(
+        self, record: dict[str, Any], failed: bool, said: dict[str, Any] | None
+    ) -> None:
         refund_id = _refund_id(record["body"])
         receive = int(record["attributes"].get("ApproximateReceiveCount", "1"))
         limit = self._queue.max_receive_count
@@ -242,7 +279,7 @@ class Poller:
                 if limit and receive >= limit
                 else f", retry in {self._queue.visibility_timeout}s"
             )
-            log.info("refund_id=%s failed %s%s", refund_id, receives, after)
+            reason = f" ({outcome(said)})" if said else ""
+            log.info("refund_id=%s failed %s%s%s", refund_id, receives, after, reason)
             return
-        status = self._describe(refund_id) if self._describe else None
-        log.info("refund_id=%s %s %s", refund_id, status or "done", receives)
+        log.info("refund_id=%s %s %s", refund_id, outcome(said), receives)

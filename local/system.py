@@ -10,7 +10,6 @@ its entry point under `if __name__ == "__main__":`.
 
 import hashlib
 import secrets
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -22,7 +21,6 @@ from local.api import read_rest_api
 from local.assembly import Stack, StageAssembly, load_stage
 from local.aws import LocalQueue, LocalResources, MotoServer, client, provision
 from local.functions import (
-    SERVICES_DIR,
     FunctionDefinition,
     FunctionPool,
     lambda_environment,
@@ -84,27 +82,6 @@ def _environment(
         environment[FAULT_FLAG] = "true"
         environment.update(settings.faults)
     return environment
-
-
-def _decision_reader(system_client: Any, table_name: str) -> Any:
-    """Reads a refund's status after the processor ran, for the processor's log line.
-
-    It reads through the services' own repository, so the key scheme stays in one place.
-    """
-    if str(SERVICES_DIR) not in sys.path:
-        sys.path.append(str(SERVICES_DIR))
-    from shared.repository import RefundRepository
-
-    repository = RefundRepository(system_client, table_name)
-
-    def describe(refund_id: str) -> str | None:
-        try:
-            refund = repository.get(refund_id)
-        except Exception:
-            return None
-        return None if refund is None else refund.status.value
-
-    return describe
 
 
 def _references(value: Any) -> Iterator[str]:
@@ -189,21 +166,13 @@ def _poller(
     region: str,
     settings: Settings,
 ) -> Poller:
-    pool = pools[mapping.function_name]
-    table_name = pool.definition.environment.get("TABLE_NAME")
-    describe = (
-        _decision_reader(client("dynamodb", endpoint_url, region), table_name)
-        if table_name
-        else None
-    )
     return Poller(
         mapping,
         resources.queue_by_arn(mapping.event_source_arn),
-        pool,
+        pools[mapping.function_name],
         endpoint_url,
         region,
         settings.time_scale,
-        describe,
     )
 
 
