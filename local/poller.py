@@ -122,17 +122,20 @@ _DECIDED_CONCURRENTLY = "refund decided concurrently"
 
 def processor_said(logs: str) -> dict[str, dict[str, Any]]:
     """The processor's last JSON log line about each message of a batch, by message id."""
-    said: dict[str, dict[str, Any]] = {}
-    for line in logs.splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            document = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(document, dict) and isinstance(document.get("message_id"), str):
-            said[document["message_id"]] = document
-    return said
+    documents = (_json_object(line) for line in logs.splitlines() if line.startswith("{"))
+    return {
+        document["message_id"]: document
+        for document in documents
+        if document is not None and isinstance(document.get("message_id"), str)
+    }
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def outcome(line: dict[str, Any] | None) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -13,30 +14,34 @@ pytestmark = pytest.mark.e2e
 REFUND = {"orderId": "order-4001", "amount": 40, "reason": "Arrived damaged"}
 
 
-def _processor_line(caplog: pytest.LogCaptureFixture, refund_id: str, said: str) -> str | None:
-    lines = [
-        record.getMessage()
-        for record in caplog.records
-        if record.name == "local.processor" and f"refund_id={refund_id} " in record.getMessage()
-    ]
-    return next((line for line in lines if said in line), None)
+@pytest.fixture
+def processor_line(caplog: pytest.LogCaptureFixture) -> Callable[[str, str], str]:
+    """Waits for the processor's console line about a refund that holds the given words."""
+    caplog.set_level(logging.INFO, logger="local.processor")
+
+    def wait(refund_id: str, words: str) -> str:
+        def found() -> str | None:
+            lines = (r.getMessage() for r in caplog.records if r.name == "local.processor")
+            return next((x for x in lines if f"refund_id={refund_id} " in x and words in x), None)
+
+        return eventually(found, DECISION_DEADLINE)
+
+    return wait
 
 
 def test_a_decision_is_shown_with_its_status_and_receive_count(
-    api: RefundApi, caplog: pytest.LogCaptureFixture
+    api: RefundApi, processor_line: Callable[[str, str], str]
 ) -> None:
-    caplog.set_level(logging.INFO, logger="local.processor")
-
     refund_id = api.create(REFUND)
 
-    line = eventually(lambda: _processor_line(caplog, refund_id, "APPROVED"), DECISION_DEADLINE)
+    line = processor_line(refund_id, "APPROVED")
+
     assert line == f"refund_id={refund_id} APPROVED receive=1/3"
 
 
 def test_a_redelivery_of_a_decided_refund_is_shown_as_already_decided_and_skipped(
-    api: RefundApi, local_system: LocalSystem, caplog: pytest.LogCaptureFixture
+    api: RefundApi, local_system: LocalSystem, processor_line: Callable[[str, str], str]
 ) -> None:
-    caplog.set_level(logging.INFO, logger="local.processor")
     refund_id = api.create(REFUND)
     api.decision(refund_id)
 
@@ -44,20 +49,19 @@ def test_a_redelivery_of_a_decided_refund_is_shown_as_already_decided_and_skippe
         QueueUrl=local_system.queue_url, MessageBody=json.dumps({"refundId": refund_id})
     )
 
-    line = eventually(lambda: _processor_line(caplog, refund_id, "already"), DECISION_DEADLINE)
+    line = processor_line(refund_id, "already")
     assert line == f"refund_id={refund_id} already APPROVED, skipped receive=1/3"
 
 
 def test_a_failed_attempt_is_shown_with_the_processors_reason_and_the_retry(
-    api: RefundApi, local_system: LocalSystem, caplog: pytest.LogCaptureFixture
+    api: RefundApi, local_system: LocalSystem, processor_line: Callable[[str, str], str]
 ) -> None:
-    caplog.set_level(logging.INFO, logger="local.processor")
     assert local_system.event_source_queue is not None
     retry = local_system.event_source_queue.visibility_timeout
 
     refund_id = api.create(REFUND, headers={"X-Simulate-Failure": "payment-gateway-timeout"})
 
-    line = eventually(lambda: _processor_line(caplog, refund_id, "receive=1/3"), DECISION_DEADLINE)
+    line = processor_line(refund_id, "receive=1/3")
     assert line == (
         f"refund_id={refund_id} failed receive=1/3, retry in {retry}s "
         f"(gateway failed: payment gateway timed out for refund {refund_id})"
