@@ -9,7 +9,7 @@ from types import FrameType
 
 from local.assembly import AssemblyError
 from local.settings import SettingsError
-from local.system import LocalSystem, Settings, running
+from local.system import LocalSystem, LocalSystemFailedError, Settings, running
 
 # The exit code of a command started with settings it cannot use, as argparse has it.
 USAGE_ERROR = 2
@@ -56,6 +56,7 @@ The API key is also in Secrets Manager, as on a deployed stage:
   ... secretsmanager get-secret-value --secret-id {secret} --query SecretString --output text
 
 Function logs: {system.log_dir}
+moto runs as process {system.aws_process_id}; should it end, the local system stops with it.
 Ctrl-C stops everything.
 """
 
@@ -82,9 +83,13 @@ def main() -> int:
     try:
         with running(settings) as system:
             print(banner(system, time.monotonic() - started), flush=True)
-            while not stop.wait(0.5):
+            while not stop.wait(0.5) and not system.failure.is_set():
                 pass
-            print("stopping...", flush=True)
+            if not system.failure.is_set():
+                print("stopping...", flush=True)
+    except LocalSystemFailedError as error:
+        print(f"the local system stopped: {error}", file=sys.stderr)
+        return 1
     except (AssemblyError, OSError, RuntimeError, ValueError) as error:
         # A busy port, a missing cloud assembly, a bad setting, a handler that cannot be imported.
         print(f"cannot start the local system: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from local.assembly import QUEUE_TYPE, TABLE_TYPES, Stack
 from local.intrinsics import PhysicalResource, Resolver, UnresolvableReferenceError
@@ -68,14 +70,14 @@ class LocalResources:
         raise UnresolvableReferenceError(f"no local queue has the ARN {arn}")
 
 
-def client(service: str, endpoint_url: str, region: str) -> Any:
+def client(service: str, endpoint_url: str, region: str, config: Config | None = None) -> Any:
     """A boto3 client for the local moto server; never for AWS itself."""
     session = boto3.session.Session(
         aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=region,
     )
-    return session.client(service, endpoint_url=endpoint_url)
+    return session.client(service, endpoint_url=endpoint_url, config=config)
 
 
 def _serve_moto(conn: Connection, port: int, account: str, log_path: str) -> None:
@@ -151,6 +153,28 @@ class MotoServer:
                 "LOCAL_AWS_PORT chooses another"
             )
         self.port = int(detail)
+
+    @property
+    def pid(self) -> int:
+        if self._process is None or self._process.pid is None:
+            raise RuntimeError("moto's server is not running")
+        return self._process.pid
+
+    def exit_code(self) -> int | None:
+        """The code moto's process exited with; None while it runs (or before it starts)."""
+        if self._process is None or self._process.is_alive():
+            return None
+        return self._process.exitcode
+
+    def accepts_connections(self) -> bool:
+        """False only when the port refuses: a slow answer is a busy server, not a gone one."""
+        try:
+            with socket.create_connection((LOCAL_HOST, self.port), timeout=1):
+                return True
+        except ConnectionRefusedError:
+            return False
+        except OSError:
+            return True
 
     def stop(self) -> None:
         if self._conn is not None:

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.config import Config
+
 from local.assembly import Stack
 from local.aws import LocalQueue, client
 from local.functions import FunctionPool, Invocation
@@ -24,7 +26,22 @@ SQS_RECEIVE_LIMIT = 10
 # Long polls stay short so that stopping never waits long.
 _WAIT_SECONDS = 1
 
+# The poller retries on its own, after a wait that grows, so its client tries each call only twice
+# and never waits long for an answer beyond the long poll.
+_CLIENT_CONFIG = Config(
+    retries={"total_max_attempts": 2, "mode": "standard"},
+    connect_timeout=2,
+    read_timeout=_WAIT_SECONDS + 10,
+)
+FIRST_RETRY_SECONDS = 1.0
+LONGEST_RETRY_SECONDS = 30.0
+
 log = logging.getLogger("local.processor")
+
+
+def retry_delay(failures: int) -> float:
+    """The wait after a failed poll, given the failures in a row before it: 1 s, doubling to 30."""
+    return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** min(failures, 16))
 
 
 @dataclass(frozen=True)
@@ -178,6 +195,8 @@ class Poller:
         self._window = mapping.batching_window_seconds / time_scale
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._report_lock = threading.Lock()
+        self._quiet_until = 0.0
 
     @property
     def queue(self) -> LocalQueue:
@@ -203,17 +222,34 @@ class Poller:
         self._threads.clear()
 
     def _run(self) -> None:
-        sqs = client("sqs", self._endpoint_url, self._region)
+        sqs = client("sqs", self._endpoint_url, self._region, _CLIENT_CONFIG)
+        failures = 0
         while not self._stop.is_set():
             try:
                 messages = self._collect(sqs)
                 if messages:
                     self._process(sqs, messages)
-            except Exception:
+                failures = 0
+            except Exception as error:
                 if self._stop.is_set():
                     return
-                log.exception("poller error; retrying")
-                self._stop.wait(1)
+                delay = retry_delay(failures)
+                failures += 1
+                self._report(error, delay)
+                self._stop.wait(delay)
+
+    def _report(self, error: Exception, delay: float) -> None:
+        """One line per failure, and at most one per wait across the threads, so that a queue
+        that is gone for a while leaves a few lines, not a page of tracebacks."""
+        with self._report_lock:
+            now = time.monotonic()
+            if now < self._quiet_until:
+                return
+            self._quiet_until = now + delay
+        said = " ".join(str(error).split())
+        log.warning(
+            "queue poll failed (%s: %s); retrying in %.0f s", type(error).__name__, said, delay
+        )
 
     def _collect(self, sqs: Any) -> list[dict[str, Any]]:
         """Up to a batch of messages, waiting at most the batching window once one arrived."""

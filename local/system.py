@@ -30,9 +30,14 @@ from local.gateway import Gateway
 from local.intrinsics import Resolver
 from local.poller import EventSourceMapping, Poller, read_mappings
 from local.settings import FAULT_FLAG, Settings
+from local.watchdog import Failure, Watchdog
 
 API_KEY_TYPE = "AWS::ApiGateway::ApiKey"
 SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type, not a secret)
+
+
+class LocalSystemFailedError(RuntimeError):
+    """The system stopped working while it ran (moto's server went away); the message says why."""
 
 
 @dataclass
@@ -46,6 +51,10 @@ class LocalSystem:
     functions: dict[str, FunctionDefinition]
     log_dir: Path
     event_source_queue: LocalQueue | None
+    # moto's process, for whoever needs to watch it, or to see what a lost moto does.
+    aws_process_id: int
+    # Set, with its reason, when the system can no longer work.
+    failure: Failure
     # Secrets Manager names holding the API key, as on a deployed stage.
     api_key_secrets: tuple[str, ...] = ()
 
@@ -185,7 +194,11 @@ def _fresh_logs(log_dir: Path) -> None:
 
 @contextmanager
 def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
-    """The whole system, up until the block ends; everything started is stopped on the way out."""
+    """The whole system, up until the block ends; everything started is stopped on the way out.
+
+    Should moto's server go away meanwhile, `system.failure` says why at once, and the end of the
+    block raises LocalSystemFailedError with that reason.
+    """
     settings = settings or Settings()
     assembly: StageAssembly = load_stage(settings.cloud_assembly, settings.stage)
     region = assembly.region
@@ -193,9 +206,20 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
     api_key = settings.api_key or secrets.token_urlsafe(30)
 
     with ExitStack() as stack:
-        moto = MotoServer(settings.aws_port, assembly.account, settings.log_dir / "moto.log")
+        moto_log = settings.log_dir / "moto.log"
+        moto = MotoServer(settings.aws_port, assembly.account, moto_log)
         moto.start()
         stack.callback(moto.stop)
+        failure = Failure()
+        watchdog = Watchdog(
+            f"moto's server (process {moto.pid}, {moto.endpoint_url})",
+            moto.exit_code,
+            moto.accepts_connections,
+            lambda reason: failure.set(f"{reason}; its log is {moto_log}"),
+        )
+        watchdog.start()
+        # Stopped before moto is, so that stopping moto never looks like losing it.
+        stack.callback(watchdog.stop)
         resolver = Resolver(assembly)
         resources = provision(
             assembly.stateful, resolver, moto.endpoint_url, region, settings.time_scale
@@ -241,5 +265,9 @@ def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
             functions=functions,
             log_dir=settings.log_dir,
             event_source_queue=pollers[0].queue if pollers else None,
+            aws_process_id=moto.pid,
+            failure=failure,
             api_key_secrets=key.secret_names,
         )
+    if failure.reason is not None:
+        raise LocalSystemFailedError(failure.reason)
