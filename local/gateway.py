@@ -389,15 +389,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "local-api-gateway"
 
     def _serve(self) -> None:
-        too_large = False
-        body = b""
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body, too_large = self._read_chunked()
-        elif length:
-            size = int(length)
-            too_large = size > MAX_PAYLOAD_BYTES
-            body = b"" if too_large else self.rfile.read(size)
+        try:
+            body, too_large = self._read_body()
+        except ValueError:
+            log.info("%s %s 400: the body's length cannot be read", self.command, self.path)
+            refusal = json.dumps({"message": "Bad Request"}).encode()
+            self._send(HttpResponse(400, {"Content-Type": "application/json"}, refusal), True)
+            return
         request = HttpRequest(
             method=self.command,
             target=self.path,
@@ -413,10 +411,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             log.exception("%s %s failed in the local gateway", request.method, request.path)
             body = json.dumps({"message": "Internal server error"}).encode()
             response = HttpResponse(500, {"Content-Type": "application/json"}, body)
+        # Whatever of a refused body is left unread is still on the socket: the connection is done.
+        self._send(response, too_large)
+
+    def _send(self, response: HttpResponse, close: bool) -> None:
         self.send_response(response.status)
         headers = {**response.headers, "Content-Length": str(len(response.body))}
-        if too_large:
-            # The unread body is still on the socket, so this connection cannot be reused.
+        if close:
             headers["Connection"] = "close"
             self.close_connection = True
         for name, value in headers.items():
@@ -426,11 +427,27 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
+    def _read_body(self) -> tuple[bytes, bool]:
+        """The body, and whether it was too large to read; ValueError if its length is garbled."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b"", False
+        if not length.strip().isdigit():
+            raise ValueError(f"Content-Length {length!r}")
+        size = int(length)
+        if size > MAX_PAYLOAD_BYTES:
+            return b"", True
+        return self.rfile.read(size), False
+
     def _read_chunked(self) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
         total = 0
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size < 0:
+                raise ValueError(f"chunk size {size}")
             if size == 0:
                 self.rfile.readline()
                 return b"".join(chunks), False

@@ -1,5 +1,7 @@
 """What the local gateway refuses, and how: the synthesized API's key, model and responses."""
 
+import json
+import socket
 from typing import Any
 
 import pytest
@@ -136,6 +138,31 @@ def test_body_over_ten_megabytes_is_refused_as_too_large(api: RefundApi) -> None
     )
 
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "Content-Length: abc\r\n\r\n",
+        "Content-Length: -5\r\n\r\n",
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n\r\n",
+    ],
+    ids=["length-in-letters", "negative-length", "chunk-size-in-letters"],
+)
+def test_a_body_whose_length_cannot_be_read_is_a_400_and_the_connection_closes(
+    local_system: LocalSystem, framing: str
+) -> None:
+    port = int(local_system.api_url.rsplit(":", 1)[1])
+    request = f"POST /refunds HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}".encode()
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b"".join(iter(lambda: connection.recv(4096), b""))
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.splitlines()[0] == b"HTTP/1.1 400 Bad Request"
+    assert b"Connection: close" in head.splitlines()
+    assert json.loads(body) == {"message": "Bad Request"}
 
 
 def test_gateway_answers_carry_a_request_id(api: RefundApi) -> None:
