@@ -91,7 +91,7 @@ def main() -> int:
         print(f"the local system stopped: {error}", file=sys.stderr)
         return 1
     except (AssemblyError, OSError, RuntimeError, ValueError) as error:
-        # A busy port, a missing cloud assembly, a bad setting, a handler that cannot be imported.
+        # A busy port, a missing cloud assembly or stage, a handler that cannot be imported.
         print(f"cannot start the local system: {error}", file=sys.stderr)
         return 1
     return 0
