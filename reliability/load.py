@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from local.assembly import AssemblyError
+from local.settings import SettingsError
 from local.system import LocalSystem, Settings, running
 from reliability import REPOSITORY
 from reliability.evidence import (
@@ -346,20 +347,20 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO,
         format="%(asctime)s %(name)-15s %(message)s",
     )
-    settings = Settings(
-        cloud_assembly=args.cloud_assembly,
-        port=0,
-        aws_port=0,
-        time_scale=args.time_scale,
-        faults=faults,
-        log_dir=log_dir,
-    )
     status_line("starting the local system ...")
     try:
+        settings = Settings(
+            cloud_assembly=args.cloud_assembly,
+            port=0,
+            aws_port=0,
+            time_scale=args.time_scale,
+            faults=faults,
+            log_dir=log_dir,
+        )
         with running(settings) as system:
             report = run_load(system, options, faults, time_scale=args.time_scale)
             status_line("stopping the local system ...")
-    except (AssemblyError, RuntimeError, OSError) as error:
+    except (AssemblyError, SettingsError, RuntimeError, OSError) as error:
         print(f"cannot run the load: {error}", file=sys.stderr)
         return 2
     text = report.render()
