@@ -1,4 +1,4 @@
-"""Fixtures over one in-process synthesis of the app, shared by the whole session."""
+"""Fixtures over one synthesis of the app, shared by the whole session (see synth.py)."""
 
 from typing import Any
 

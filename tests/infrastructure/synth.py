@@ -1,12 +1,16 @@
-"""In-process synthesis of the CDK app with cdk.json context, shared by the infrastructure tests.
+"""The synthesized CDK app the infrastructure tests read, shared by the whole test session.
 
-Synthesizing costs seconds, so `default_synthesis()` does it once per test session; variants
-(a changed stack, an extra grant) call `synthesize()` with a hook that edits the app first.
+`make test` runs `make synth` (the CDK CLI, into cdk.out) just before pytest and names that folder
+in REFUNDS_CDK_OUT, so `default_synthesis()` reads what the CLI wrote instead of synthesizing the
+same app again. Without the variable it synthesizes in-process with cdk.json's context, once per
+session. Variants (a changed stack, an extra grant) always call `synthesize()` with a hook that
+edits the app first.
 """
 
 import atexit
 import functools
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -21,6 +25,8 @@ from stacks.app_builder import build
 from stacks.stage import RefundStage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Names a cloud assembly the CDK CLI has just written, relative to the repository or absolute.
+CDK_OUT_VARIABLE = "REFUNDS_CDK_OUT"
 
 Customize = Callable[[cdk.App, dict[str, RefundStage]], None]
 
@@ -38,7 +44,6 @@ def cdk_context() -> dict[str, Any]:
 @dataclass(frozen=True)
 class Synthesis:
     assembly: cx_api.CloudAssembly
-    stages: dict[str, RefundStage]
 
     @property
     def directory(self) -> Path:
@@ -61,7 +66,7 @@ def synthesize(outdir: Path, customize: Customize | None = None) -> Synthesis:
     stages = build(app)
     if customize is not None:
         customize(app, stages)
-    return Synthesis(assembly=app.synth(), stages=stages)
+    return Synthesis(assembly=app.synth())
 
 
 def scratch_dir(prefix: str) -> Path:
@@ -71,6 +76,15 @@ def scratch_dir(prefix: str) -> Path:
     return directory
 
 
+def cli_output() -> Path | None:
+    """The folder `make synth` has just written, when the test run was told about one."""
+    named = os.environ.get(CDK_OUT_VARIABLE)
+    return REPO_ROOT / named if named else None
+
+
 @functools.cache
 def default_synthesis() -> Synthesis:
+    written = cli_output()
+    if written is not None:
+        return Synthesis(assembly=cx_api.CloudAssembly(str(written)))
     return synthesize(scratch_dir("refunds-synth-"))

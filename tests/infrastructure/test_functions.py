@@ -3,12 +3,13 @@
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 from stacks.config import stage_configs
 from stacks.stateless.function import ARCHITECTURE, RUNTIME
 from stacks.stateless.powertools import layer_parameter_name, pinned_release
-from tests.infrastructure.synth import Synthesis
+from tests.infrastructure.synth import Synthesis, cdk_context
 from tests.infrastructure.templates import only_resource, resources_of, stack_output
 
 RECEIVER = "receiver.handler.lambda_handler"
@@ -265,8 +266,8 @@ def test_processor_consumes_the_refund_queue_in_reported_batches(
     }
 
 
-def test_stage_settings_come_from_cdk_json(synthesis: Synthesis) -> None:
-    configs = stage_configs(synthesis.stages["Dev"].node)
+def test_stage_settings_come_from_cdk_json() -> None:
+    configs = stage_configs(cdk.App(context=cdk_context()).node)
 
     assert [config.name for config in configs.values()] == ["Dev", "Prod"]
     assert (configs["Dev"].fault_injection, configs["Prod"].fault_injection) == (True, False)

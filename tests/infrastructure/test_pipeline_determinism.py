@@ -1,9 +1,12 @@
-"""Two CLI synths of one clean checkout write the same templates and asset manifests.
+"""Two CLI synths of one tree, one of them in a clean checkout, write the same templates and
+asset manifests.
 
 The pipeline deploys whatever its synth step writes, so a template or asset hash that changes
-between two synths of one commit would redeploy every stage on every run. The second synth runs
-in the same checkout as the first, so anything the first leaves behind (Python bytecode caches,
-for one) and an asset picks up shows up as a difference.
+between two synths of one commit would redeploy every stage on every run. Under `make test` the
+first synth is the one `make synth` has just written into cdk.out from the working tree, which
+holds what builds and test runs leave behind (Python bytecode caches, for one); otherwise both
+synths run in the clean checkout, the second after the first. Either way an asset that picks up
+leftovers shows up as a difference.
 """
 
 import fnmatch
@@ -14,7 +17,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.infrastructure.synth import REPO_ROOT
+from tests.infrastructure.synth import REPO_ROOT, cli_output
 
 CLI_ENV = {
     "CDK_DISABLE_CLI_TELEMETRY": "true",
@@ -23,6 +26,8 @@ CLI_ENV = {
 }
 # Installed tools are linked into the checkout rather than copied: they are not part of it.
 TOOLS = (".venv", "node_modules")
+# Where a cloud assembly's manifest names the file of each artifact the test compares.
+FILE_PROPERTY = {"aws:cloudformation:stack": "templateFile", "cdk:asset-manifest": "file"}
 
 
 def _ignore_patterns() -> list[str]:
@@ -81,12 +86,25 @@ def _synth(checkout: Path, output: Path) -> None:
 
 
 def _manifests(output: Path) -> dict[str, Any]:
-    """Every template and asset manifest of the assembly, nested stage assemblies included."""
-    return {
-        path.relative_to(output).as_posix(): json.loads(path.read_text())
-        for pattern in ("**/*.template.json", "**/*.assets.json")
-        for path in output.glob(pattern)
-    }
+    """Every template and asset manifest the assembly lists, nested stage assemblies included.
+
+    Read from the assembly's own manifest, because the CLI leaves files of earlier synths in a
+    folder it writes again.
+    """
+    found: dict[str, Any] = {}
+    directories = [output]
+    while directories:
+        directory = directories.pop()
+        manifest = json.loads((directory / "manifest.json").read_text())
+        for artifact in manifest["artifacts"].values():
+            kind = artifact["type"]
+            properties = artifact.get("properties", {})
+            if kind == "cdk:cloud-assembly":
+                directories.append(directory / properties["directoryName"])
+            elif kind in FILE_PROPERTY:
+                path = directory / properties[FILE_PROPERTY[kind]]
+                found[path.relative_to(output).as_posix()] = json.loads(path.read_text())
+    return found
 
 
 def test_two_synths_of_one_clean_checkout_write_identical_templates_and_manifests(
@@ -95,9 +113,12 @@ def test_two_synths_of_one_clean_checkout_write_identical_templates_and_manifest
     checkout = tmp_path / "checkout"
     _clean_checkout(checkout)
 
-    _synth(checkout, tmp_path / "first")
+    first_output = cli_output()
+    if first_output is None:
+        first_output = tmp_path / "first"
+        _synth(checkout, first_output)
     _synth(checkout, tmp_path / "second")
-    first = _manifests(tmp_path / "first")
+    first = _manifests(first_output)
     second = _manifests(tmp_path / "second")
 
     assert "Refunds-Pipeline.template.json" in first
