@@ -69,6 +69,10 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _processor_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "local.processor"]
+
+
 def test_polls_of_an_unreachable_queue_log_one_line_per_wait_without_a_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -80,10 +84,12 @@ def test_polls_of_an_unreachable_queue_log_one_line_per_wait_without_a_traceback
     poller = Poller(mapping, unreachable, _NoFunction(), endpoint, "eu-west-1", 1.0)
 
     poller.start()
-    time.sleep(0.8)
+    give_up = time.monotonic() + 15
+    while not _processor_records(caplog) and time.monotonic() < give_up:
+        time.sleep(0.05)
     poller.stop()
 
-    records = [record for record in caplog.records if record.name == "local.processor"]
+    records = _processor_records(caplog)
     assert [(record.getMessage(), record.exc_info) for record in records] == [
         (
             "queue poll failed (EndpointConnectionError: Could not connect to the endpoint URL: "
