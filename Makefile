@@ -43,7 +43,7 @@ synth: install ## synthesize every stack offline into cdk.out, with cdk-nag chec
 	$(VENV)/bin/cfn-lint
 
 test: install lint synth ## install, lint, synthesize, then run the whole test suite
-	REFUNDS_CDK_OUT=cdk.out $(PY) -m pytest
+	REFUNDS_CDK_OUT=cdk.out $(PY) -m pytest -n 2 --dist worksteal
 
 local: install synth ## run the whole system on this machine: API on 127.0.0.1:3000, moto on :4566
 	$(PY) -m local
